@@ -1,0 +1,248 @@
+"""The product rules: what an answer is. Ranking, follow-ups, answerability, confidence,
+the no-answer message, suggestions, highlight and matched terms.
+
+Every interface (HTTP, web page, widget, CLI, Python API) shows what ``Answerer.ask`` returns.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from .corpus import Passage
+from .index import Index, Query
+from .text import STOP_WORDS, normalize, tokenize
+
+# A question that leans on the one before: starts with a connective, or refers back.
+_CONNECTIVE = re.compile(
+    r"^\s*(?:and|but|also|or|so|then|og|men|hva med|what about|how about|what of|same for)\b",
+    re.IGNORECASE,
+)
+_ANAPHORA = frozenset(
+    """it its they them their this that these those one ones both either other others another
+    else more further same den det de dem denne dette disse andre annen mer flere""".split()
+)
+_OTHER = frozenset("other others another else more further andre annen flere mer".split())
+_GREETINGS = frozenset(
+    """hi hello hey hiya yo howdy hei hallo heisann morning evening afternoon thanks thank
+    thx ty takk bye goodbye cheers ok okay great cool nice""".split()
+)
+CONTEXT_WEIGHT = 0.6  # weight of the earlier question's words in a follow-up
+
+
+@dataclass
+class Calibration:
+    """Logistic model of P(the top passage answers the question) from ranking features."""
+
+    names: tuple[str, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    threshold: float
+
+    @classmethod
+    def bundled(cls) -> Calibration:
+        """The calibration fitted by bench/calibrate.py, shipped with the package."""
+        data = json.loads(resources.files("assistant").joinpath("calibration.json").read_text())
+        return cls(tuple(data["names"]), tuple(data["coef"]), data["intercept"], data["threshold"])
+
+    def confidence(self, features: dict[str, float]) -> float:
+        """The model's probability for these features, in [0, 1]."""
+        z = self.intercept + sum(
+            c * features[n] for n, c in zip(self.names, self.coef, strict=True)
+        )
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def _join(words: list[str]) -> str:
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+class Answerer:
+    """Answers questions from an index of passages."""
+
+    def __init__(
+        self,
+        index: Index,
+        passages: list[Passage],
+        calibration: Calibration | None = None,
+        title: str = "the article",
+    ):
+        self.index = index
+        self.passages = passages
+        self.calibration = calibration or Calibration.bundled()
+        self.title = title
+        self._proper = self._proper_nouns(passages)
+
+    @staticmethod
+    def _proper_nouns(passages: list[Passage]) -> frozenset[str]:
+        """Words mostly written with a capital inside sentences: names such as Django."""
+        upper: dict[str, int] = {}
+        total: dict[str, int] = {}
+        for p in passages:
+            for sentence in re.split(r"(?<=[.!?])\s+", normalize(p.text)):
+                for i, word in enumerate(re.findall(r"[^\W_]+(?:[.'][^\W_]+)*", sentence)):
+                    low = word.lower()
+                    total[low] = total.get(low, 0) + 1
+                    if i and word[0].isupper():
+                        upper[low] = upper.get(low, 0) + 1
+        return frozenset(w for w, n in upper.items() if n >= 0.6 * total[w])
+
+    # ------------------------------------------------------------ follow-ups
+
+    def _is_followup(self, query: Query, tokens: list[str]) -> bool:
+        known = [t for t in query.content_terms if t.known or t.expansions]
+        if _CONNECTIVE.match(query.text):
+            return True
+        if any(t in _ANAPHORA for t in tokens) and len(known) <= 2:
+            return True
+        return not known and len(tokens) <= 5
+
+    def resolve(self, question: str, history: list[str]) -> tuple[Query, str, set[int]]:
+        """Parse a question, reading a follow-up together with the conversation before it.
+
+        Returns the query to rank, the topic taken from the history ("" if none) and the
+        passages to leave out (the earlier answer, when the visitor asks for another one).
+        """
+        query = self.index.parse(question)
+        tokens = tokenize(normalize(question).lower())
+        if not history or not self._is_followup(query, tokens):
+            return query, "", set()
+        prev, _, _ = self.resolve(history[-1], history[:-1])
+        if not prev.content_terms:
+            return query, "", set()
+        own_names = {t.token for t in query.content_terms if t.token in self._proper}
+        weights = dict(query.weights)
+        topic = []
+        for t in prev.terms:
+            # "and Flask?" after a question about Django: Flask takes Django's place
+            if own_names and t.token in self._proper:
+                continue
+            for s, w in [(t.stem, 1.0 if t.known else 0.0), *t.expansions.items()]:
+                if w and s in prev.weights:
+                    weights[s] = max(weights.get(s, 0.0), CONTEXT_WEIGHT * prev.weights[s])
+            if t.content and (t.known or t.expansions):
+                topic.append(t.token)
+        merged = Query(question, query.terms, weights)
+        exclude: set[int] = set()
+        if any(t in _OTHER for t in tokens):
+            earlier = self.index.search(prev, k=1)
+            exclude = set(earlier.indices.tolist())
+        names = self._original_case(history[-1], topic)
+        return merged, names, exclude
+
+    @staticmethod
+    def _original_case(text: str, tokens: list[str]) -> str:
+        words = re.findall(r"[^\W_]+(?:[.'][^\W_]+)*", normalize(text))
+        by_lower = {w.lower(): w for w in words}
+        return " ".join(dict.fromkeys(by_lower.get(t, t) for t in tokens))
+
+    # ------------------------------------------------------------ answering
+
+    def features(self, query: Query, ranked, own: Query) -> dict[str, float]:
+        """Answerability features of a ranking (see bench/quality.md)."""
+        top = float(ranked.scores[0]) if len(ranked.scores) else 0.0
+        second = float(ranked.scores[1]) if len(ranked.scores) > 1 else 0.0
+        content = own.content_terms
+        known = [t for t in content if t.known or t.expansions]
+        idf = self.index.idf_
+        vocab = self.index.vocabulary_
+        max_idf = float(idf.max()) if len(idf) else 1.0
+        matched_idf = total_idf = 0.0
+        if len(ranked.indices):
+            terms = self.index.passage_terms_[int(ranked.indices[0])]
+            for t in content:
+                stems = [t.stem, *t.expansions]
+                weight = max((float(idf[vocab[s]]) for s in stems if s in vocab), default=max_idf)
+                total_idf += weight
+                if any(s in terms for s in stems):
+                    matched_idf += weight
+        return {
+            "top": top,
+            "margin": top - second,
+            "known": len(known) / len(content) if content else 0.0,
+            "coverage": matched_idf / total_idf if total_idf else 0.0,
+            "alt": float(ranked.alt[0]) if len(ranked.alt) else 0.0,
+            "word": float(ranked.word[0]) if len(ranked.word) else 0.0,
+        }
+
+    def suggestions(self, ranked_indices: list[int], n: int = 3) -> list[str]:
+        """Questions the corpus does answer, from the alternates of the given passages."""
+        first: dict[int, str] = {}
+        for i, q in self.index.alternates_:
+            first.setdefault(i, q)
+        out: list[str] = []
+        for i in [*ranked_indices, *range(len(self.passages))]:
+            q = first.get(i)
+            if q and q not in out:
+                out.append(q)
+            if len(out) >= n:
+                break
+        return out
+
+    def ask(
+        self, question: str, history: list[str] | None = None, top_k: int = 3
+    ) -> dict[str, Any]:
+        """Answer one question; the reply has the shape of POST /api/ask's body."""
+        history = [h for h in (history or []) if h and h.strip()][-10:]
+        own = self.index.parse(question)
+        query, topic, exclude = self.resolve(question, history)
+        ranked = self.index.search(query, k=max(top_k, 2), exclude=exclude)
+        feats = self.features(query, ranked, own)
+        confidence = self.calibration.confidence(feats) if len(ranked.indices) else 0.0
+
+        tokens = tokenize(normalize(question).lower())
+        content = own.content_terms
+        unknown = [t.token for t in content if not (t.known or t.expansions)]
+        message = ""
+        small_talk = bool(tokens) and all(t in _GREETINGS or t in STOP_WORDS for t in tokens)
+        if small_talk:
+            answered = False
+            message = f"Hello! I answer questions about “{self.title}”. Try one of these:"
+        elif not content and not topic:
+            answered = False
+            message = "Could you say a little more? Ask about a topic of the article."
+        elif content and len(unknown) == len(content):
+            answered = False
+            message = f"The article doesn't mention {_join(unknown)}."
+        else:
+            answered = confidence >= self.calibration.threshold and feats["top"] > 0
+            if not answered:
+                message = (
+                    f"The article doesn't mention {_join(unknown)}."
+                    if unknown
+                    else "The article doesn't seem to answer that."
+                )
+        if not answered:
+            confidence = min(confidence, self.calibration.threshold)
+
+        answers = []
+        for i, score in zip(
+            ranked.indices[:top_k].tolist(), ranked.scores[:top_k].tolist(), strict=True
+        ):
+            p = self.passages[i]
+            answers.append(
+                {
+                    "id": p.id,
+                    "text": p.text,
+                    "score": round(min(1.0, max(0.0, float(score))), 4),
+                    "document": p.document,
+                    "url": p.url,
+                    "section": p.section,
+                    "highlight": self.index.best_sentence(i, query),
+                    "matched_terms": self.index.matched_terms(i, query),
+                }
+            )
+        return {
+            "answered": bool(answered),
+            "confidence": round(float(confidence), 4),
+            "answers": answers,
+            "message": message,
+            "suggestions": [] if answered else self.suggestions(ranked.indices.tolist()),
+            "context": topic,
+        }

@@ -1,0 +1,84 @@
+"""The Python API: ``Assistant.load(path).ask(question)`` — corpus, curation, index and answer rules
+assembled once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .answer import Answerer, Calibration
+from .config import bundled
+from .corpus import Document, Passage, load_corpus
+from .curation import Curation, load_curation
+from .index import Index
+
+
+class Assistant:
+    """A loaded corpus, ready to answer questions."""
+
+    def __init__(
+        self,
+        corpus: Path,
+        docs: list[Document],
+        curation: Curation,
+        index: Index,
+        answerer: Answerer,
+    ):
+        self.corpus = corpus
+        self.documents = docs
+        self.curation = curation
+        self.index = index
+        self.answerer = answerer
+
+    @classmethod
+    def load(
+        cls,
+        path: str | Path | None = None,
+        extra_questions: list[tuple[str, str]] | None = None,
+        calibration: Calibration | None = None,
+    ) -> Assistant:
+        """Read and index a corpus (a file or folder; the bundled article by default).
+
+        ``extra_questions`` are taught (passage id, question) pairs added to the curated ones.
+        Raises CorpusError naming the file when the corpus cannot be read.
+        """
+        corpus = Path(path) if path else bundled("corpus")
+        docs = load_corpus(corpus)
+        curation = load_curation(corpus, docs)
+        passages = [p for d in docs for p in d.passages]
+        index = Index().fit(
+            [p.text for p in passages],
+            cls._alternates(passages, curation, extra_questions),
+            curation.expansions,
+        )
+        title = docs[0].title if len(docs) == 1 else "the documentation"
+        return cls(
+            corpus, docs, curation, index, Answerer(index, passages, calibration, title=title)
+        )
+
+    @staticmethod
+    def _alternates(
+        passages: list[Passage], curation: Curation, extra: list[tuple[str, str]] | None
+    ) -> list[tuple[int, str]]:
+        position = {p.id: i for i, p in enumerate(passages)}
+        taught = [(position[pid], q) for pid, q in (extra or []) if pid in position]
+        return [*curation.alternates, *taught]
+
+    @property
+    def passages(self) -> list[Passage]:
+        """All passages, in corpus order."""
+        return self.answerer.passages
+
+    def passage(self, passage_id: str) -> Passage | None:
+        """The passage with this id, if any."""
+        return next((p for p in self.passages if p.id == passage_id), None)
+
+    def set_taught(self, taught: list[tuple[str, str]]) -> None:
+        """Replace the taught phrasings (passage id, question); takes effect at once."""
+        self.index.set_alternates(self._alternates(self.passages, self.curation, taught))
+
+    def ask(
+        self, question: str, history: list[str] | None = None, top_k: int = 3
+    ) -> dict[str, Any]:
+        """Answer a question: a dict of the same shape as POST /api/ask's reply."""
+        return self.answerer.ask(question, history or [], top_k)

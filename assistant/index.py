@@ -1,0 +1,371 @@
+"""Passages to TF-IDF matrices to ranked (passage, score): three channels, fused by a weighted sum.
+
+- word: stemmed words, scikit-learn counts + TfidfTransformer with sublinear tf and an IDF
+  without sklearn's +1, so a word found in every passage ("python" here) weighs nothing;
+- char: ``char_wb`` 3-5-grams, for typos and word forms. ``char_wb`` n-grams never cross a
+  word, so a passage's n-gram counts are its word counts times each word's n-grams: the
+  n-grams are computed once per vocabulary word, not once per occurrence;
+- alt: curated and taught alternate questions, matched question to question; a passage
+  scores its best-matching alternate. Refitted on its own when staff teach a phrasing.
+
+Queries are encoded without sklearn's ``transform``: tokenise once, look terms up in the
+fitted vocabularies, and add up the matching matrix columns.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+import scipy.sparse as sp
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+
+from .text import QUESTION_WORDS, STOP_WORDS, normalize, split_sentences, stem, tokenize
+
+DENSE_LIMIT = 4_000_000  # matrices up to this many cells are kept dense for speed
+
+
+class Ranked(NamedTuple):
+    """Passage indices, best first, with their fused scores and per-channel scores."""
+
+    indices: np.ndarray
+    scores: np.ndarray
+    word: np.ndarray
+    char: np.ndarray
+    alt: np.ndarray
+
+
+@dataclass
+class QueryTerm:
+    """One word of a question and what the index made of it."""
+
+    token: str  # as the visitor wrote it (lower-cased)
+    stem: str
+    known: bool  # the stem is in the passages' or alternates' vocabulary
+    content: bool  # neither a stop word nor a question word
+    expansions: dict[str, float] = field(default_factory=dict)  # stem -> weight
+    correction: str | None = None  # corpus word it was corrected to
+
+
+@dataclass
+class Query:
+    """A parsed question: its terms and the weighted stems that score it."""
+
+    text: str
+    terms: list[QueryTerm]
+    weights: dict[str, float]  # stem -> weight, originals 1.0, expansions below
+
+    @property
+    def content_terms(self) -> list[QueryTerm]:
+        """Terms that carry the question's topic."""
+        return [t for t in self.terms if t.content]
+
+
+def _l2(w: np.ndarray) -> np.ndarray:
+    n = float(np.sqrt(np.dot(w, w)))
+    return w / n if n > 0 else w
+
+
+class _Columns:
+    """A passages x features matrix laid out for scoring a few query features fast."""
+
+    def __init__(self, matrix: sp.csr_matrix):
+        self.shape = matrix.shape
+        self.csr = matrix.tocsr().astype(np.float32)
+        small = matrix.shape[0] * matrix.shape[1] <= DENSE_LIMIT
+        self.dense = self.csr.toarray() if small else None
+        self.csc = None if small else self.csr.tocsc()
+
+    def score(self, idx: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """Dot product of every row with the sparse query (idx, w)."""
+        if self.dense is not None:
+            return self.dense[:, idx] @ w
+        out = np.zeros(self.shape[0], np.float32)
+        indptr, indices, data = self.csc.indptr, self.csc.indices, self.csc.data
+        for j, wj in zip(idx.tolist(), w.tolist(), strict=True):
+            s, e = indptr[j], indptr[j + 1]
+            out[indices[s:e]] += data[s:e] * wj
+        return out
+
+    def score_rows(self, rows: np.ndarray, idx: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """Dot product of the given rows with the sparse query (idx, w)."""
+        if self.dense is not None:
+            return self.dense[np.ix_(rows, idx)] @ w
+        return np.asarray(self.csr[rows][:, idx] @ w).ravel()
+
+
+def _idf_without_floor(df: np.ndarray, n: int, offset: float) -> np.ndarray:
+    """ln((1+n)/(1+df)) + offset: sklearn's smooth IDF with its +1 replaced by `offset`."""
+    return np.log((1.0 + n) / (1.0 + df)) + offset
+
+
+def _identity(tokens: list[str]) -> list[str]:
+    return tokens
+
+
+class Index:
+    """TF-IDF retriever over passages (word + char channels) and their alternate questions.
+
+    ``__init__`` stores parameters; ``fit`` sets the attributes ending in ``_``.
+    """
+
+    def __init__(
+        self,
+        word_weight: float = 0.45,
+        char_weight: float = 0.2,
+        alt_weight: float = 0.35,
+        ngram_range: tuple[int, int] = (3, 5),
+        idf_offset: float = 0.0,
+        char_candidates: int = 300,
+        max_edits: int = 2,
+    ):
+        self.word_weight = word_weight
+        self.char_weight = char_weight
+        self.alt_weight = alt_weight
+        self.ngram_range = ngram_range
+        self.idf_offset = idf_offset
+        self.char_candidates = char_candidates
+        self.max_edits = max_edits
+
+    # ------------------------------------------------------------ fitting
+
+    def fit(
+        self,
+        texts: Sequence[str],
+        alternates: Iterable[tuple[int, str]] = (),
+        expansions: dict[str, list[str]] | None = None,
+    ) -> Index:
+        """Index passage texts; alternates are (passage index, question) pairs; expansions map
+        a visitor's word or phrase to corpus words (synonyms, Norwegian glossary)."""
+        n = len(texts)
+        tokens = [tokenize(normalize(t)) for t in texts]
+        words = [[t for t in toks if t not in STOP_WORDS] for toks in tokens]
+        stems = [[stem(t) for t in ws] for ws in words]
+
+        counts = CountVectorizer(analyzer=_identity)
+        word_counts = counts.fit_transform(stems)
+        self.vocabulary_: dict[str, int] = {k: int(v) for k, v in counts.vocabulary_.items()}
+        tfidf = TfidfTransformer(sublinear_tf=True).fit(word_counts)
+        df = np.bincount(word_counts.indices, minlength=word_counts.shape[1])
+        self.df_ = df
+        tfidf.idf_ = _idf_without_floor(df, n, self.idf_offset)
+        self.idf_ = tfidf.idf_.astype(np.float32)
+        self.word_ = _Columns(tfidf.transform(word_counts))
+
+        raw = CountVectorizer(analyzer=_identity)
+        raw_counts = raw.fit_transform(words)
+        self.raw_vocabulary_: dict[str, int] = {k: int(v) for k, v in raw.vocabulary_.items()}
+        raw_words = sorted(self.raw_vocabulary_, key=self.raw_vocabulary_.__getitem__)
+        ngrams = CountVectorizer(analyzer="char_wb", ngram_range=self.ngram_range, lowercase=False)
+        self.word_ngrams_ = ngrams.fit_transform(raw_words).tocsr()
+        self.ngram_vocabulary_: dict[str, int] = {k: int(v) for k, v in ngrams.vocabulary_.items()}
+        self._ngram_analyzer = ngrams.build_analyzer()
+        char_counts = (raw_counts @ self.word_ngrams_).tocsr()
+        char_tfidf = TfidfTransformer(sublinear_tf=True).fit(char_counts)
+        self.char_idf_ = char_tfidf.idf_.astype(np.float32)
+        self.char_ = _Columns(char_tfidf.transform(char_counts))
+        self.raw_words_ = raw_words
+
+        self.n_passages_ = n
+        self.passage_terms_ = [frozenset(s) for s in stems]
+        self.sentences_ = [
+            [
+                (s, frozenset(stem(t) for t in tokenize(normalize(s)) if t not in STOP_WORDS))
+                for s in split_sentences(t)
+            ]
+            for t in texts
+        ]
+        self.expansions_ = {k.lower(): list(v) for k, v in (expansions or {}).items()}
+        self._phrases = sorted((k for k in self.expansions_ if " " in k), key=len, reverse=True)
+        self.set_alternates(alternates)
+        return self
+
+    def set_alternates(self, alternates: Iterable[tuple[int, str]]) -> Index:
+        """(Re)build the alternate-question channel alone; cheap, so staff teaching is instant."""
+        alternates = [(int(i), q) for i, q in alternates if 0 <= int(i) < self.n_passages_]
+        self.alternates_ = alternates
+        if not alternates:
+            self.alt_vocabulary_: dict[str, int] = {}
+            self.alt_ = None
+            self.alt_owner_ = np.zeros(0, np.int64)
+            return self
+        stems = [
+            [stem(t) for t in tokenize(normalize(q)) if t not in STOP_WORDS] for _, q in alternates
+        ]
+        counts = CountVectorizer(analyzer=_identity)
+        m = counts.fit_transform(stems)
+        self.alt_vocabulary_ = {k: int(v) for k, v in counts.vocabulary_.items()}
+        tfidf = TfidfTransformer(sublinear_tf=True).fit(m)
+        df = np.bincount(m.indices, minlength=m.shape[1])
+        # +0.5: questions share "python" and friends, but question words still separate them
+        tfidf.idf_ = _idf_without_floor(df, len(alternates), 0.5)
+        self.alt_idf_ = tfidf.idf_.astype(np.float32)
+        self.alt_ = _Columns(tfidf.transform(m))
+        self.alt_owner_ = np.array([i for i, _ in alternates], dtype=np.int64)
+        return self
+
+    # ------------------------------------------------------------ queries
+
+    def is_known(self, stem_: str) -> bool:
+        """Whether a stem occurs in the passages or the alternate questions."""
+        return stem_ in self.vocabulary_ or stem_ in self.alt_vocabulary_
+
+    def _correct(self, token: str) -> str | None:
+        """The closest corpus word within the edit budget (1 edit for words under 6 letters)."""
+        if len(token) < 4 or not token.isalpha():
+            return None
+        budget = 1 if len(token) < 6 else self.max_edits
+        best = process.extractOne(
+            token, self.raw_words_, scorer=Levenshtein.distance, score_cutoff=budget
+        )
+        return best[0] if best else None
+
+    def parse(self, text: str) -> Query:
+        """Tokenise a question, correct unknown words to the corpus vocabulary and add the
+        glossary's expansions at a weight below the visitor's own words."""
+        norm = normalize(text)
+        tokens = tokenize(norm)
+        # names the visitor capitalised mid-sentence ("Rome") are not typos of corpus words
+        names = {w.lower() for w in re.findall(r"(?<=[^.!?\s] )[A-Z][a-z]+", norm)}
+        weights: dict[str, float] = {}
+        terms: list[QueryTerm] = []
+
+        def add(s: str, w: float) -> None:
+            if w > weights.get(s, 0.0):
+                weights[s] = w
+
+        covered: set[int] = set()
+        for (
+            phrase
+        ) in self._phrases:  # multi-word glossary entries ("hva er", "kunstig intelligens")
+            words = phrase.split()
+            for i in range(len(tokens) - len(words) + 1):
+                if tokens[i : i + len(words)] == words:
+                    covered.update(range(i, i + len(words)))
+                    for target in self.expansions_[phrase]:
+                        for t in tokenize(target):
+                            if t not in STOP_WORDS:
+                                add(stem(t), 0.8)
+
+        for i, tok in enumerate(tokens):
+            if tok in STOP_WORDS:
+                continue
+            s = stem(tok)
+            known = self.is_known(s)
+            term = QueryTerm(tok, s, known, tok not in QUESTION_WORDS and i not in covered)
+            if known:
+                add(s, 1.0)
+            targets = self.expansions_.get(tok) or self.expansions_.get(s) or []
+            for target in targets:
+                for t in tokenize(target):
+                    if t not in STOP_WORDS:
+                        w = 0.5 if known else 0.8
+                        term.expansions[stem(t)] = w
+                        add(stem(t), w)
+            if not known and not targets and i not in covered and tok not in names:
+                fixed = self._correct(tok)
+                if fixed:
+                    term.correction = fixed
+                    term.expansions[stem(fixed)] = 0.9
+                    add(stem(fixed), 0.9)
+            terms.append(term)
+        return Query(text, terms, weights)
+
+    def _encode(
+        self, weights: dict[str, float], vocab: dict[str, int], idf: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        idx = [vocab[s] for s in weights if s in vocab]
+        if not idx:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        ia = np.fromiter(idx, np.int64, len(idx))
+        w = np.fromiter((weights[s] for s in weights if s in vocab), np.float32, len(idx))
+        return ia, _l2(w * idf[ia])
+
+    def _encode_chars(self, tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        counts: dict[int, float] = {}
+        for tok in tokens:
+            row = self.raw_vocabulary_.get(tok)
+            if row is not None:
+                s, e = self.word_ngrams_.indptr[row], self.word_ngrams_.indptr[row + 1]
+                grams = zip(
+                    self.word_ngrams_.indices[s:e].tolist(),
+                    self.word_ngrams_.data[s:e].tolist(),
+                    strict=True,
+                )
+                for j, c in grams:
+                    counts[j] = counts.get(j, 0.0) + c
+            else:
+                for g in self._ngram_analyzer(tok):
+                    j = self.ngram_vocabulary_.get(g)
+                    if j is not None:
+                        counts[j] = counts.get(j, 0.0) + 1.0
+        if not counts:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        idx = np.fromiter(counts, np.int64, len(counts))
+        tf = np.fromiter(counts.values(), np.float32, len(counts))
+        return idx, _l2((1.0 + np.log(tf)) * self.char_idf_[idx])
+
+    def search(self, query: Query, k: int = 10, exclude: Iterable[int] = ()) -> Ranked:
+        """Rank passages for a parsed query: fused score, best first, at most k."""
+        n = self.n_passages_
+        widx, ww = self._encode(query.weights, self.vocabulary_, self.idf_)
+        word = self.word_.score(widx, ww) if len(widx) else np.zeros(n, np.float32)
+
+        alt = np.zeros(n, np.float32)
+        if self.alt_ is not None:
+            aidx, aw = self._encode(query.weights, self.alt_vocabulary_, self.alt_idf_)
+            if len(aidx):
+                per_question = self.alt_.score(aidx, aw)
+                np.maximum.at(alt, self.alt_owner_, per_question)
+
+        char = np.zeros(n, np.float32)
+        char_tokens = [t.token for t in query.terms if t.content or t.known]
+        cidx, cw = self._encode_chars(char_tokens)
+        if len(cidx):
+            if self.char_.dense is not None:
+                char = self.char_.score(cidx, cw)
+            else:  # large corpora: the char channel re-scores the word/alt candidates only
+                pre = self.word_weight * word + self.alt_weight * alt
+                m = min(self.char_candidates, n)
+                rows = np.argpartition(-pre, m - 1)[:m] if m < n else np.arange(n)
+                rows = rows[pre[rows] > 0]
+                if len(rows):
+                    char[rows] = self.char_.score_rows(rows, cidx, cw)
+
+        fused = self.word_weight * word + self.char_weight * char + self.alt_weight * alt
+        excluded = list(exclude)
+        if excluded:
+            fused[excluded] = -1.0
+        k = max(1, min(k, n))
+        top = np.argpartition(-fused, k - 1)[:k] if k < n else np.arange(n)
+        top = top[np.lexsort((top, -fused[top]))]
+        top = top[fused[top] >= 0]
+        return Ranked(top, fused[top], word[top], char[top], alt[top])
+
+    def best_sentence(self, i: int, query: Query) -> str:
+        """The sentence of passage i that holds the most query weight (IDF-weighted)."""
+        best, best_score = "", -1.0
+        for sentence, stems in self.sentences_[i]:
+            score = sum(
+                w * float(self.idf_[self.vocabulary_[s]])
+                for s, w in query.weights.items()
+                if s in stems and s in self.vocabulary_
+            )
+            if score > best_score:
+                best, best_score = sentence, score
+        return best
+
+    def matched_terms(self, i: int, query: Query) -> list[str]:
+        """The visitor's words whose stem, correction or expansion occurs in passage i."""
+        terms = self.passage_terms_[i]
+        out = []
+        for t in query.terms:
+            if t.stem in terms or any(s in terms for s in t.expansions):
+                if t.token not in out:
+                    out.append(t.token)
+        return out

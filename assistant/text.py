@@ -1,0 +1,175 @@
+"""Text primitives shared by ingestion and ranking: normalise, tokenise, stem, split, languages."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+
+import snowballstemmer
+
+_PUNCT = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201b": "'",
+        "\u00b4": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u00a0": " ",
+        "\u200b": "",
+    }
+)
+_SPACE = re.compile(r"\s+")
+# Words keep inner dots and apostrophes ("node.js", "web3.py", "python's"); hyphens split.
+_TOKEN = re.compile(r"[^\W_]+(?:[.'][^\W_]+)*")
+_SENTENCE = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
+_ABBREV = re.compile(r"\b(?:e\.g|i\.e|etc|vs|Dr|Mr|Mrs|Ms|St|No|approx|incl)\.$", re.IGNORECASE)
+
+# Removed everywhere: words that carry no topic. Kept deliberately small — unlike
+# scikit-learn's "english" list it keeps words such as "system", "full", "how" and "why".
+STOP_WORDS = frozenset(
+    """a an the and or but nor if of to in on at by for from with as into onto than then so
+    is are was were be been being am do does did doing done have has had having
+    i me my mine we us our ours you your yours he him his she her hers it its they them their
+    theirs this that these those there here will would shall should can could may might must
+    not no yes very just also too about tell please s t ll re ve d m some any own same such
+    let lets let's i'm i've it's that's what's there's""".split()
+)
+
+# Kept in the index (they help question-to-question matching) but never count as the
+# topic of a question: "how does it work?" has no content word.
+QUESTION_WORDS = frozenset(
+    """what which who whom whose when where why how whether way ways thing things
+    kind kinds type types use used using uses good best better well much many more most
+    other another else one ones way get got make makes made know need want like""".split()
+)
+
+_STEMMER = snowballstemmer.stemmer("english")
+_STEM_CACHE: dict[str, str] = {}
+
+
+def normalize(text: str) -> str:
+    """Unicode-normalise, straighten quotes and dashes, collapse white space."""
+    text = unicodedata.normalize("NFC", text).translate(_PUNCT)
+    return _SPACE.sub(" ", text).strip()
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-case word tokens of already normalised text, possessive 's removed."""
+    out = []
+    for tok in _TOKEN.findall(text.lower()):
+        if tok.endswith("'s"):
+            tok = tok[:-2]
+        tok = tok.strip("'")
+        if tok:
+            out.append(tok)
+    return out
+
+
+def stem(token: str) -> str:
+    """The Snowball (Porter 2) stem of a token; tokens with dots ("node.js") stay whole."""
+    s = _STEM_CACHE.get(token)
+    if s is None:
+        s = token if ("." in token or len(token) <= 3) else _STEMMER.stemWord(token)
+        if len(_STEM_CACHE) < 500_000:
+            _STEM_CACHE[token] = s
+    return s
+
+
+def content_tokens(tokens: list[str]) -> list[str]:
+    """The tokens that are neither stop words nor question words."""
+    return [t for t in tokens if t not in STOP_WORDS and t not in QUESTION_WORDS]
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split prose into sentences at . ! ? followed by a capital, sparing abbreviations."""
+    parts = _SENTENCE.split(text)
+    out: list[str] = []
+    for part in parts:
+        if out and _ABBREV.search(out[-1]):
+            out[-1] = f"{out[-1]} {part}"
+        else:
+            out.append(part)
+    return [p.strip() for p in out if p.strip()]
+
+
+def word_count(text: str) -> int:
+    """Number of word tokens in text."""
+    return len(_TOKEN.findall(text))
+
+
+# Function words by language, to tell which language a line is in. Words shared by
+# several languages ("for", "i", "at", "men", "de") are left out of the lists where they
+# would mislead; one line needs only a few hits to be judged.
+FUNCTION_WORDS: dict[str, frozenset[str]] = {
+    "en": frozenset(
+        """the and of to is are was were in with that this it on as by be from an or which your
+        you we our what how why does do can its not have has will into about their they these
+        who when where would should could there been being than then also more most such
+        only other some any each both all very just""".split()
+    ),
+    "no": frozenset(
+        """og er det som på med av til ikke en et den vi jeg du dere har kan skal vil fra om
+        eller hva hvordan hvorfor hvilke hvilken hvilket hvem når hvor seg sin sitt sine din
+        dine ditt mitt mine oss noe sammen også bare etter nye ut alle å blir være var dette
+        disse meg deg mer mest hos enn slik går bygge lager vår våre deres ved mot under får
+        gjør mye mange godt bra""".split()
+    ),
+    "sv": frozenset(
+        """och är det som på med av till inte en ett den vi jag du ni har kan ska vill från om
+        eller vad hur varför vilka vilken vem när var sig sin sitt sina din dina ditt mitt
+        mina oss något tillsammans också bara efter nya ut alla att blir vara detta dessa
+        mig dig mer mest hos än""".split()
+    ),
+    "da": frozenset(
+        """og er det som på med af til ikke en et den vi jeg du har kan skal vil fra om eller
+        hvad hvordan hvorfor hvilke hvem hvornår hvor sig sin sit sine din dine dit mit mine
+        os noget sammen også bare efter nye ud alle at bliver være dette disse mig dig
+        mere""".split()
+    ),
+    "de": frozenset(
+        """der die das und ist nicht ein eine mit für auf zu den dem von wie was ich sie es wir
+        auch sich oder aber werden wird sind bei nach aus noch nur über unsere ihr ihre""".split()
+    ),
+    "fr": frozenset(
+        """le la les et est des une un du pour dans que qui ne pas sur avec ce cette sont nous
+        vous je il elle au aux leur leurs mais ou plus par comme""".split()
+    ),
+    "es": frozenset(
+        """el la los las y es que en un una por con para del se no su al lo como más pero sus
+        le ya o este esta son entre cuando muy sin sobre también""".split()
+    ),
+    "nl": frozenset(
+        """de het een en van is dat die niet in op te met voor zijn er aan ook als maar om dan
+        bij nog wat wij ons onze u jullie naar""".split()
+    ),
+}
+
+
+def language_hits(tokens: list[str]) -> Counter[str]:
+    """How many of the tokens are function words of each language."""
+    hits: Counter[str] = Counter()
+    for tok in tokens:
+        for lang, words in FUNCTION_WORDS.items():
+            if tok in words:
+                hits[lang] += 1
+    return hits
+
+
+def is_foreign(tokens: list[str], language: str) -> bool:
+    """True when the tokens read as another language than `language`."""
+    hits = language_hits(tokens)
+    own = hits.get(language, 0)
+    other = max((n for lang, n in hits.items() if lang != language), default=0)
+    return other >= 1 and other > own
+
+
+def main_language(token_lists: list[list[str]]) -> str:
+    """The language most of the token lists are written in ("en" when nothing tells)."""
+    total: Counter[str] = Counter()
+    for tokens in token_lists:
+        total.update(language_hits(tokens))
+    return total.most_common(1)[0][0] if total else "en"

@@ -1,0 +1,79 @@
+"""The answer rules on the bundled article: answered or not, message, suggestions, follow-ups,
+highlight and matched terms."""
+
+from __future__ import annotations
+
+
+def top_text(reply) -> str:
+    return reply["answers"][0]["text"] if reply["answers"] else ""
+
+
+def test_a_covered_question_is_answered_with_the_passage(bot):
+    reply = bot.ask("What does Django provide out of the box?")
+    assert reply["answered"] is True
+    assert "batteries-included" in top_text(reply)
+    assert 0.5 <= reply["confidence"] <= 1.0
+    assert reply["message"] == "" and reply["suggestions"] == []
+
+
+def test_an_uncovered_question_is_refused_naming_the_missing_words(bot):
+    reply = bot.ask("How much does a pizza cost in Rome?")
+    assert reply["answered"] is False
+    assert "pizza" in reply["message"] and "rome" in reply["message"].lower()
+    assert reply["suggestions"], "a refusal offers questions the article does answer"
+    assert reply["confidence"] < 0.5
+
+
+def test_sharing_only_common_words_is_not_enough(bot):
+    reply = bot.ask("Who is the CEO of the python backend company?")
+    assert reply["answered"] is False
+    assert "ceo" in reply["message"].lower()
+
+
+def test_a_greeting_gets_a_greeting_and_suggestions(bot):
+    reply = bot.ask("hello")
+    assert reply["answered"] is False
+    assert reply["message"].startswith("Hello")
+    assert len(reply["suggestions"]) == 3
+
+
+def test_a_follow_up_is_read_with_the_question_before(bot):
+    alone = bot.ask("and what about Flask?")
+    follow = bot.ask("and what about Flask?", history=["What is Django good for?"])
+    assert "Flask offers a lightweight alternative" in top_text(follow)
+    assert follow["answered"] is True
+    assert alone["context"] == ""
+
+
+def test_asking_for_other_examples_leaves_the_first_answer_out(bot):
+    first = bot.ask("What is GivePayments?")
+    other = bot.ask("any other examples?", history=["What is GivePayments?"])
+    assert "GivePayments" in top_text(first)
+    assert other["answered"] is True
+    assert top_text(other) != top_text(first)
+    assert "example" in top_text(other).lower()
+    assert other["context"] == "GivePayments"
+
+
+def test_a_standalone_question_ignores_the_history(bot):
+    reply = bot.ask("How does Django protect against CSRF?", history=["What is GivePayments?"])
+    assert reply["context"] == ""
+    assert "CSRF" in top_text(reply)
+
+
+def test_highlight_is_a_sentence_of_the_passage_and_matched_terms_are_the_visitors_words(bot):
+    reply = bot.ask("Does Django prevent SQL injection?")
+    best = reply["answers"][0]
+    assert best["highlight"] in best["text"]
+    assert "injection" in best["highlight"]
+    assert {"django", "sql", "injection"} <= set(best["matched_terms"])
+
+
+def test_typos_and_norwegian_reach_the_passage(bot):
+    assert "Docker" in top_text(bot.ask("kubernets and dokcer"))
+    assert "FastAPI" in top_text(bot.ask("Hva er FastAPI?"))
+
+
+def test_top_k_bounds_the_answers(bot):
+    assert len(bot.ask("Python frameworks", top_k=1)["answers"]) == 1
+    assert len(bot.ask("Python frameworks", top_k=5)["answers"]) == 5

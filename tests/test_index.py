@@ -1,0 +1,66 @@
+"""The ranker: ids and scores, channels, typo correction, alternates added at run time."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from assistant.index import Index
+
+TEXTS = [
+    "Django ships an ORM, authentication and an admin out of the box.",
+    "Flask is a lightweight framework for microservices and small APIs.",
+    "FastAPI offers automatic documentation and high performance.",
+    "Kubernetes orchestrates containers built with Docker at scale.",
+]
+
+
+def fitted(**kw) -> Index:
+    return Index(**kw).fit(TEXTS, alternates=[(1, "Which framework is tiny?")])
+
+
+def test_ranks_the_passage_that_holds_the_words_first_with_scores_in_0_1():
+    idx = fitted()
+    r = idx.search(idx.parse("Does FastAPI generate documentation?"), k=4)
+    assert r.indices[0] == 2
+    assert list(r.scores) == sorted(r.scores, reverse=True)
+    assert all(0.0 <= s <= 1.0 for s in r.scores)
+
+
+def test_results_are_deterministic():
+    a, b = fitted(), fitted()
+    q = "containers at scale"
+    ra, rb = a.search(a.parse(q), k=4), b.search(b.parse(q), k=4)
+    assert ra.indices.tolist() == rb.indices.tolist()
+    assert np.allclose(ra.scores, rb.scores)
+
+
+def test_unknown_words_are_corrected_to_the_corpus_vocabulary():
+    idx = fitted()
+    q = idx.parse("kubernetis contaners")
+    assert [t.correction for t in q.terms] == ["kubernetes", "containers"]
+    assert idx.search(q, k=1).indices[0] == 3
+
+
+def test_a_word_in_every_passage_weighs_nothing():
+    idx = Index().fit(["python web apps", "python data science", "python scripting tools"])
+    assert float(idx.idf_[idx.vocabulary_["python"]]) == 0.0
+
+
+def test_alternate_questions_find_their_passage_and_can_be_replaced():
+    idx = fitted()
+    assert idx.search(idx.parse("which framework is tiny"), k=1).indices[0] == 1
+    idx.set_alternates([(3, "how do I run many copies of my app")])
+    assert idx.search(idx.parse("run many copies of my app"), k=1).indices[0] == 3
+
+
+def test_glossary_expansions_reach_corpus_words_below_the_originals():
+    idx = Index().fit(TEXTS, expansions={"hva er": ["what is"], "rammeverk": ["framework"]})
+    q = idx.parse("hva er et lett rammeverk")
+    assert q.weights["framework"] < 1.0
+    assert idx.search(q, k=1).indices[0] == 1
+
+
+def test_exclude_leaves_passages_out():
+    idx = fitted()
+    r = idx.search(idx.parse("FastAPI documentation"), k=4, exclude=[2])
+    assert 2 not in r.indices.tolist()

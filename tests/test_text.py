@@ -1,0 +1,40 @@
+"""Text primitives: tokens, stems, sentences, languages."""
+
+from assistant.text import is_foreign, main_language, normalize, split_sentences, stem, tokenize
+
+
+def test_tokens_keep_dotted_names_and_drop_possessives():
+    assert tokenize(normalize("Python’s web3.py and Node.js, real-time!")) == [
+        "python",
+        "web3.py",
+        "and",
+        "node.js",
+        "real",
+        "time",
+    ]
+
+
+def test_stems_join_word_forms():
+    assert stem("scaling") == stem("scales") == stem("scale")
+    assert stem("node.js") == "node.js"
+
+
+def test_sentences_split_at_full_stops_but_not_abbreviations():
+    text = "Django is big, e.g. for CMS work. Flask is small! Is FastAPI fast? Yes."
+    assert split_sentences(text) == [
+        "Django is big, e.g. for CMS work.",
+        "Flask is small!",
+        "Is FastAPI fast?",
+        "Yes.",
+    ]
+
+
+def test_norwegian_lines_are_foreign_in_an_english_document():
+    assert is_foreign(tokenize("La oss bygge noe ekstraordinært sammen."), "en")
+    assert is_foreign(tokenize("Pålitelighet, ytelse og innovasjon i alle ledd."), "en")
+    assert not is_foreign(tokenize("Endelig, GivePayments shows Python's impact in fintech."), "en")
+
+
+def test_main_language_is_the_majority():
+    lines = [tokenize("This is the text of the article."), tokenize("Vi er her og der.")]
+    assert main_language(lines + lines[:1]) == "en"
