@@ -14,7 +14,7 @@ from importlib import resources
 from typing import Any
 
 from .corpus import Passage
-from .index import Index, Query
+from .index import Index, Query, Ranked
 from .text import STOP_WORDS, normalize, tokenize
 
 # A question that leans on the one before: starts with a connective, or refers back.
@@ -32,6 +32,7 @@ _GREETINGS = frozenset(
     thx ty takk bye goodbye cheers ok okay great cool nice""".split()
 )
 CONTEXT_WEIGHT = 0.6  # weight of the earlier question's words in a follow-up
+DEMOTE_ANSWERED = 0.6  # score factor, in a follow-up, of a passage that already answered
 
 
 @dataclass
@@ -55,6 +56,18 @@ class Calibration:
             c * features[n] for n, c in zip(self.names, self.coef, strict=True)
         )
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+@dataclass
+class Analysis:
+    """A question worked through: what was ranked, the ranking and its features."""
+
+    query: Query  # what was ranked: the question, with its context for a follow-up
+    own: Query  # the question alone
+    topic: str  # the context's topic in the visitor's words, "" if none
+    ranked: Ranked
+    features: dict[str, float]
+    tokens: list[str]
 
 
 def _join(words: list[str]) -> str:
@@ -86,10 +99,11 @@ class Answerer:
         total: dict[str, int] = {}
         for p in passages:
             for sentence in re.split(r"(?<=[.!?])\s+", normalize(p.text)):
-                for i, word in enumerate(re.findall(r"[^\W_]+(?:[.'][^\W_]+)*", sentence)):
+                words = re.findall(r"[^\W_]+(?:[.'][^\W_]+)*", sentence)
+                for word in words[1:]:  # a sentence's first word is capitalised anyway
                     low = word.lower()
                     total[low] = total.get(low, 0) + 1
-                    if i and word[0].isupper():
+                    if word[0].isupper():
                         upper[low] = upper.get(low, 0) + 1
         return frozenset(w for w, n in upper.items() if n >= 0.6 * total[w])
 
@@ -103,38 +117,43 @@ class Answerer:
             return True
         return not known and len(tokens) <= 5
 
-    def resolve(self, question: str, history: list[str]) -> tuple[Query, str, set[int]]:
+    def resolve(self, question: str, history: list[str]) -> tuple[Query, str, dict[int, float]]:
         """Parse a question, reading a follow-up together with the conversation before it.
 
-        Returns the query to rank, the topic taken from the history ("" if none) and the
-        passages to leave out (the earlier answer, when the visitor asks for another one).
+        Returns the query to rank, the topic taken from the history ("" if none) and score
+        factors for passages already given as answers: a follow-up asks for something new, so
+        they are demoted, and left out when the visitor asks for "other" or "more".
         """
         query = self.index.parse(question)
         tokens = tokenize(normalize(question).lower())
         if not history or not self._is_followup(query, tokens):
-            return query, "", set()
-        prev, _, _ = self.resolve(history[-1], history[:-1])
+            return query, "", {}
+        prev, _, prev_demote = self.resolve(history[-1], history[:-1])
         if not prev.content_terms:
-            return query, "", set()
-        own_names = {t.token for t in query.content_terms if t.token in self._proper}
+            return query, "", {}
+        own_known = [t for t in query.content_terms if t.known or t.expansions]
+        own_names = {t.token for t in own_known if t.token in self._proper}
+        # the earlier question's words weigh less when the new one brings its own topic
+        factor = CONTEXT_WEIGHT if not own_known else CONTEXT_WEIGHT / 2
         weights = dict(query.weights)
         topic = []
+        context_terms = []
         for t in prev.terms:
             # "and Flask?" after a question about Django: Flask takes Django's place
             if own_names and t.token in self._proper:
                 continue
             for s, w in [(t.stem, 1.0 if t.known else 0.0), *t.expansions.items()]:
                 if w and s in prev.weights:
-                    weights[s] = max(weights.get(s, 0.0), CONTEXT_WEIGHT * prev.weights[s])
+                    weights[s] = max(weights.get(s, 0.0), factor * prev.weights[s])
             if t.content and (t.known or t.expansions):
                 topic.append(t.token)
-        merged = Query(question, query.terms, weights)
-        exclude: set[int] = set()
-        if any(t in _OTHER for t in tokens):
-            earlier = self.index.search(prev, k=1)
-            exclude = set(earlier.indices.tolist())
-        names = self._original_case(history[-1], topic)
-        return merged, names, exclude
+                context_terms.append(t)
+        merged = Query(question, [*query.terms, *context_terms], weights)
+        earlier = self.index.search(prev, k=1, factors=prev_demote)
+        gone = 0.0 if any(t in _OTHER for t in tokens) else DEMOTE_ANSWERED
+        demote = {i: f * gone for i, f in prev_demote.items()}
+        demote.update({i: gone for i in earlier.indices.tolist()})
+        return merged, self._original_case(history[-1], topic), demote
 
     @staticmethod
     def _original_case(text: str, tokens: list[str]) -> str:
@@ -148,7 +167,7 @@ class Answerer:
         """Answerability features of a ranking (see bench/quality.md)."""
         top = float(ranked.scores[0]) if len(ranked.scores) else 0.0
         second = float(ranked.scores[1]) if len(ranked.scores) > 1 else 0.0
-        content = own.content_terms
+        content = query.content_terms
         known = [t for t in content if t.known or t.expansions]
         idf = self.index.idf_
         vocab = self.index.vocabulary_
@@ -169,6 +188,11 @@ class Answerer:
             "coverage": matched_idf / total_idf if total_idf else 0.0,
             "alt": float(ranked.alt[0]) if len(ranked.alt) else 0.0,
             "word": float(ranked.word[0]) if len(ranked.word) else 0.0,
+            "char": float(ranked.char[0]) if len(ranked.char) else 0.0,
+            "unknown": float(len(content) - len(known)),
+            "fixed": sum(t.correction is not None for t in content) / len(content)
+            if content
+            else 0.0,
         }
 
     def suggestions(self, ranked_indices: list[int], n: int = 3) -> list[str]:
@@ -185,43 +209,41 @@ class Answerer:
                 break
         return out
 
+    def analyze(self, question: str, history: list[str] | None = None, k: int = 3) -> Analysis:
+        """Parse, resolve follow-ups, rank and compute the answerability features."""
+        history = [h for h in (history or []) if h and h.strip()][-10:]
+        own = self.index.parse(question)
+        query, topic, demote = self.resolve(question, history)
+        ranked = self.index.search(query, k=max(k, 2), factors=demote)
+        tokens = tokenize(normalize(question).lower())
+        return Analysis(query, own, topic, ranked, self.features(query, ranked, own), tokens)
+
+    def decide(self, a: Analysis) -> tuple[bool, float, str]:
+        """Whether to answer, the confidence, and the message for the visitor if not."""
+        confidence = self.calibration.confidence(a.features) if len(a.ranked.indices) else 0.0
+        content = a.own.content_terms
+        unknown = [t.token for t in content if not (t.known or t.expansions)]
+        if a.tokens and all(t in _GREETINGS or t in STOP_WORDS for t in a.tokens):
+            return False, 0.0, f"Hello! I answer questions about “{self.title}”. Try one of these:"
+        if not content and not a.topic:
+            return False, 0.0, "Could you say a little more? Ask about a topic of the article."
+        if content and len(unknown) == len(content):
+            return False, 0.0, f"The article doesn't mention {_join(unknown)}."
+        if confidence >= self.calibration.threshold and a.features["top"] > 0:
+            return True, confidence, ""
+        confidence = min(confidence, self.calibration.threshold)
+        if unknown:
+            return False, confidence, f"The article doesn't mention {_join(unknown)}."
+        return False, confidence, "The article doesn't seem to answer that."
+
     def ask(
         self, question: str, history: list[str] | None = None, top_k: int = 3
     ) -> dict[str, Any]:
         """Answer one question; the reply has the shape of POST /api/ask's body."""
-        history = [h for h in (history or []) if h and h.strip()][-10:]
-        own = self.index.parse(question)
-        query, topic, exclude = self.resolve(question, history)
-        ranked = self.index.search(query, k=max(top_k, 2), exclude=exclude)
-        feats = self.features(query, ranked, own)
-        confidence = self.calibration.confidence(feats) if len(ranked.indices) else 0.0
-
-        tokens = tokenize(normalize(question).lower())
-        content = own.content_terms
-        unknown = [t.token for t in content if not (t.known or t.expansions)]
-        message = ""
-        small_talk = bool(tokens) and all(t in _GREETINGS or t in STOP_WORDS for t in tokens)
-        if small_talk:
-            answered = False
-            message = f"Hello! I answer questions about “{self.title}”. Try one of these:"
-        elif not content and not topic:
-            answered = False
-            message = "Could you say a little more? Ask about a topic of the article."
-        elif content and len(unknown) == len(content):
-            answered = False
-            message = f"The article doesn't mention {_join(unknown)}."
-        else:
-            answered = confidence >= self.calibration.threshold and feats["top"] > 0
-            if not answered:
-                message = (
-                    f"The article doesn't mention {_join(unknown)}."
-                    if unknown
-                    else "The article doesn't seem to answer that."
-                )
-        if not answered:
-            confidence = min(confidence, self.calibration.threshold)
-
+        a = self.analyze(question, history, top_k)
+        answered, confidence, message = self.decide(a)
         answers = []
+        ranked = a.ranked
         for i, score in zip(
             ranked.indices[:top_k].tolist(), ranked.scores[:top_k].tolist(), strict=True
         ):
@@ -234,8 +256,8 @@ class Answerer:
                     "document": p.document,
                     "url": p.url,
                     "section": p.section,
-                    "highlight": self.index.best_sentence(i, query),
-                    "matched_terms": self.index.matched_terms(i, query),
+                    "highlight": self.index.best_sentence(i, a.query),
+                    "matched_terms": self.index.matched_terms(i, a.query),
                 }
             )
         return {
@@ -244,5 +266,5 @@ class Answerer:
             "answers": answers,
             "message": message,
             "suggestions": [] if answered else self.suggestions(ranked.indices.tolist()),
-            "context": topic,
+            "context": a.topic,
         }

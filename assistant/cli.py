@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from .config import Settings, SettingsError
 from .corpus import CorpusError
@@ -84,6 +85,21 @@ def cmd_passages(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    """Score a question file in-process, judged as ../shared/eval/evaluate.py judges."""
+    from .evaluation import article_lines, evaluate, format_report, load_questions
+
+    bot = _load(settings)
+    article = args.article or next(
+        (d.path for d in bot.documents if d.path.suffix == ".txt"), bot.documents[0].path
+    )
+    report = evaluate(
+        lambda q, h: bot.ask(q, h, 3), load_questions(args.file), article_lines(article)
+    )
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `assistant` command."""
     p = argparse.ArgumentParser(
@@ -129,6 +145,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ps.add_argument("--json", action="store_true", help="print a JSON array")
     ps.set_defaults(func=cmd_passages)
+
+    e = sub.add_parser(
+        "eval",
+        help="score a question file in-process",
+        description="Score a question file (JSON lines) in-process: hit@1, "
+        "MRR@3, out-of-scope precision/recall, per-kind scores, misses.",
+        epilog="example: assistant eval ../shared/eval/dev.jsonl",
+    )
+    e.add_argument("file", type=Path)
+    e.add_argument(
+        "--article",
+        type=Path,
+        default=None,
+        help="the file whose line numbers expect_lines refer to "
+        "(default: the corpus's first .txt document)",
+    )
+    e.add_argument("--json", action="store_true", help="print the whole report as JSON")
+    e.set_defaults(func=cmd_eval)
     return p
 
 

@@ -22,12 +22,13 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
 from .text import QUESTION_WORDS, STOP_WORDS, normalize, split_sentences, stem, tokenize
 
 DENSE_LIMIT = 4_000_000  # matrices up to this many cells are kept dense for speed
+QUESTION_WEIGHT = 0.3  # "what", "how", "best"... say what kind of answer, not what about
 
 
 class Ranked(NamedTuple):
@@ -117,8 +118,8 @@ class Index:
     def __init__(
         self,
         word_weight: float = 0.45,
-        char_weight: float = 0.2,
-        alt_weight: float = 0.35,
+        char_weight: float = 0.25,
+        alt_weight: float = 0.3,
         ngram_range: tuple[int, int] = (3, 5),
         idf_offset: float = 0.0,
         char_candidates: int = 300,
@@ -160,6 +161,7 @@ class Index:
         raw = CountVectorizer(analyzer=_identity)
         raw_counts = raw.fit_transform(words)
         self.raw_vocabulary_: dict[str, int] = {k: int(v) for k, v in raw.vocabulary_.items()}
+        self.raw_df_ = np.bincount(raw_counts.indices, minlength=raw_counts.shape[1])
         raw_words = sorted(self.raw_vocabulary_, key=self.raw_vocabulary_.__getitem__)
         ngrams = CountVectorizer(analyzer="char_wb", ngram_range=self.ngram_range, lowercase=False)
         self.word_ngrams_ = ngrams.fit_transform(raw_words).tocsr()
@@ -189,6 +191,7 @@ class Index:
         """(Re)build the alternate-question channel alone; cheap, so staff teaching is instant."""
         alternates = [(int(i), q) for i, q in alternates if 0 <= int(i) < self.n_passages_]
         self.alternates_ = alternates
+        self._build_dictionary()
         if not alternates:
             self.alt_vocabulary_: dict[str, int] = {}
             self.alt_ = None
@@ -209,6 +212,24 @@ class Index:
         self.alt_owner_ = np.array([i for i, _ in alternates], dtype=np.int64)
         return self
 
+    def _build_dictionary(self) -> None:
+        """Words a typo may be corrected to, most frequent first (ties go to common words):
+        the passages' words, the alternates' words, glossary words and question words."""
+        freq: dict[str, int] = {}
+        for w, row in self.raw_vocabulary_.items():
+            freq[w] = int(self.raw_df_[row])
+        for _, q in self.alternates_:
+            for t in tokenize(normalize(q)):
+                if t not in STOP_WORDS:
+                    freq[t] = freq.get(t, 0) + 1
+        for key in self.expansions_:
+            if " " not in key:
+                freq.setdefault(key, 1)
+        for w in QUESTION_WORDS:
+            freq.setdefault(w, 1)
+        self.dictionary_ = sorted((w for w in freq if w.isalpha()), key=lambda w: (-freq[w], w))
+        self._corrections: dict[str, str | None] = {}
+
     # ------------------------------------------------------------ queries
 
     def is_known(self, stem_: str) -> bool:
@@ -216,14 +237,21 @@ class Index:
         return stem_ in self.vocabulary_ or stem_ in self.alt_vocabulary_
 
     def _correct(self, token: str) -> str | None:
-        """The closest corpus word within the edit budget (1 edit for words under 6 letters)."""
+        """The closest known word within the edit budget (optimal string alignment, so a swap
+        of two letters is one edit; 1 edit for words under 6 letters, else max_edits)."""
         if len(token) < 4 or not token.isalpha():
             return None
+        if token in self._corrections:
+            return self._corrections[token]
         budget = 1 if len(token) < 6 else self.max_edits
-        best = process.extractOne(
-            token, self.raw_words_, scorer=Levenshtein.distance, score_cutoff=budget
-        )
-        return best[0] if best else None
+        best = process.extractOne(token, self.dictionary_, scorer=OSA.distance, score_cutoff=budget)
+        fixed = best[0] if best else None
+        if len(self._corrections) < 50_000:
+            self._corrections[token] = fixed
+        return fixed
+
+    def _expansions_for(self, token: str) -> list[str]:
+        return self.expansions_.get(token) or self.expansions_.get(stem(token)) or []
 
     def parse(self, text: str) -> Query:
         """Tokenise a question, correct unknown words to the corpus vocabulary and add the
@@ -240,9 +268,7 @@ class Index:
                 weights[s] = w
 
         covered: set[int] = set()
-        for (
-            phrase
-        ) in self._phrases:  # multi-word glossary entries ("hva er", "kunstig intelligens")
+        for phrase in self._phrases:  # multi-word entries: "hva er", "kunstig intelligens"
             words = phrase.split()
             for i in range(len(tokens) - len(words) + 1):
                 if tokens[i : i + len(words)] == words:
@@ -255,36 +281,46 @@ class Index:
         for i, tok in enumerate(tokens):
             if tok in STOP_WORDS:
                 continue
-            s = stem(tok)
-            known = self.is_known(s)
-            term = QueryTerm(tok, s, known, tok not in QUESTION_WORDS and i not in covered)
-            if known:
-                add(s, 1.0)
-            targets = self.expansions_.get(tok) or self.expansions_.get(s) or []
-            for target in targets:
-                for t in tokenize(target):
-                    if t not in STOP_WORDS:
-                        w = 0.5 if known else 0.8
-                        term.expansions[stem(t)] = w
-                        add(stem(t), w)
-            if not known and not targets and i not in covered and tok not in names:
+            term = QueryTerm(tok, stem(tok), False, tok not in QUESTION_WORDS and i not in covered)
+            word, factor = tok, 1.0
+            unknown = not self.is_known(term.stem) and not self._expansions_for(tok)
+            if unknown and i not in covered and tok not in names:
                 fixed = self._correct(tok)
                 if fixed:
-                    term.correction = fixed
-                    term.expansions[stem(fixed)] = 0.9
-                    add(stem(fixed), 0.9)
+                    term.correction, word, factor = fixed, fixed, 0.9
+                    term.content = term.content and fixed not in QUESTION_WORDS
+            s = stem(word)
+            term.known = self.is_known(s)
+            if not term.content:
+                factor *= QUESTION_WEIGHT
+            if term.known:
+                add(s, factor)
+                if word != tok:
+                    term.expansions[s] = factor
+            for target in self._expansions_for(word):
+                for t in tokenize(target):
+                    if t not in STOP_WORDS:
+                        w = (0.5 if term.known else 0.8) * factor
+                        term.expansions[stem(t)] = max(w, term.expansions.get(stem(t), 0.0))
+                        add(stem(t), w)
             terms.append(term)
         return Query(text, terms, weights)
 
     def _encode(
-        self, weights: dict[str, float], vocab: dict[str, int], idf: np.ndarray
+        self, query: Query, vocab: dict[str, int], idf: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
+        """The query's sparse vector in a channel's vocabulary, L2-normalised together with
+        the words the corpus has never seen: each unknown content word counts as a rare
+        word that matched nothing, so "What is your phone number?" scores low everywhere."""
+        weights = query.weights
         idx = [vocab[s] for s in weights if s in vocab]
         if not idx:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
         ia = np.fromiter(idx, np.int64, len(idx))
-        w = np.fromiter((weights[s] for s in weights if s in vocab), np.float32, len(idx))
-        return ia, _l2(w * idf[ia])
+        w = np.fromiter((weights[s] for s in weights if s in vocab), np.float32, len(idx)) * idf[ia]
+        missing = sum(1 for t in query.terms if t.content and not t.known and not t.expansions)
+        norm = float(np.sqrt(np.dot(w, w) + missing * float(idf.max(initial=1.0)) ** 2))
+        return ia, (w / norm if norm > 0 else w)
 
     def _encode_chars(self, tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
         counts: dict[int, float] = {}
@@ -310,15 +346,17 @@ class Index:
         tf = np.fromiter(counts.values(), np.float32, len(counts))
         return idx, _l2((1.0 + np.log(tf)) * self.char_idf_[idx])
 
-    def search(self, query: Query, k: int = 10, exclude: Iterable[int] = ()) -> Ranked:
-        """Rank passages for a parsed query: fused score, best first, at most k."""
+    def search(self, query: Query, k: int = 10, factors: dict[int, float] | None = None) -> Ranked:
+        """Rank passages for a parsed query: fused score, best first, at most k.
+
+        ``factors`` multiplies the scores of some passages (0 leaves them out)."""
         n = self.n_passages_
-        widx, ww = self._encode(query.weights, self.vocabulary_, self.idf_)
+        widx, ww = self._encode(query, self.vocabulary_, self.idf_)
         word = self.word_.score(widx, ww) if len(widx) else np.zeros(n, np.float32)
 
         alt = np.zeros(n, np.float32)
         if self.alt_ is not None:
-            aidx, aw = self._encode(query.weights, self.alt_vocabulary_, self.alt_idf_)
+            aidx, aw = self._encode(query, self.alt_vocabulary_, self.alt_idf_)
             if len(aidx):
                 per_question = self.alt_.score(aidx, aw)
                 np.maximum.at(alt, self.alt_owner_, per_question)
@@ -338,9 +376,8 @@ class Index:
                     char[rows] = self.char_.score_rows(rows, cidx, cw)
 
         fused = self.word_weight * word + self.char_weight * char + self.alt_weight * alt
-        excluded = list(exclude)
-        if excluded:
-            fused[excluded] = -1.0
+        for i, f in (factors or {}).items():
+            fused[i] = fused[i] * f if f > 0 else -1.0
         k = max(1, min(k, n))
         top = np.argpartition(-fused, k - 1)[:k] if k < n else np.arange(n)
         top = top[np.lexsort((top, -fused[top]))]

@@ -39,12 +39,22 @@ STOP_WORDS = frozenset(
     let lets let's i'm i've it's that's what's there's""".split()
 )
 
+# Norwegian function words, so that a Norwegian question's topic words stand out.
+NORWEGIAN_STOP_WORDS = frozenset(
+    """og er det som på med av til ikke en et den de vi jeg du dere har kan skal vil fra om
+    eller seg sin sitt sine din dine ditt mitt mine min oss noe også bare etter ut alle å
+    blir være var dette disse meg deg hos enn slik nok ser kommer får gjør går bør må
+    dere deres vår våre sånn""".split()
+)
+STOP_WORDS = STOP_WORDS | NORWEGIAN_STOP_WORDS
+
 # Kept in the index (they help question-to-question matching) but never count as the
 # topic of a question: "how does it work?" has no content word.
 QUESTION_WORDS = frozenset(
     """what which who whom whose when where why how whether way ways thing things
     kind kinds type types use used using uses good best better well much many more most
-    other another else one ones way get got make makes made know need want like""".split()
+    other another else one ones way get got make makes made know need want like
+    hva hvordan hvorfor hvilke hvilken hvilket hvem når hvor mer mest flere andre annen""".split()
 )
 
 _STEMMER = snowballstemmer.stemmer("english")

@@ -60,7 +60,10 @@ def test_glossary_expansions_reach_corpus_words_below_the_originals():
     assert idx.search(q, k=1).indices[0] == 1
 
 
-def test_exclude_leaves_passages_out():
+def test_factors_demote_or_leave_passages_out():
     idx = fitted()
-    r = idx.search(idx.parse("FastAPI documentation"), k=4, exclude=[2])
-    assert 2 not in r.indices.tolist()
+    q = idx.parse("FastAPI documentation")
+    full = idx.search(q, k=4)
+    assert 2 not in idx.search(q, k=4, factors={2: 0.0}).indices.tolist()
+    half = idx.search(q, k=4, factors={2: 0.5})
+    assert half.scores[half.indices.tolist().index(2)] == 0.5 * full.scores[0]
