@@ -169,6 +169,7 @@ class Answerer:
         second = float(ranked.scores[1]) if len(ranked.scores) > 1 else 0.0
         content = query.content_terms
         known = [t for t in content if t.known or t.expansions]
+        knowledge = sum(t.knowledge for t in content)
         idf = self.index.idf_
         vocab = self.index.vocabulary_
         max_idf = float(idf.max()) if len(idf) else 1.0
@@ -184,7 +185,7 @@ class Answerer:
         return {
             "top": top,
             "margin": top - second,
-            "known": len(known) / len(content) if content else 0.0,
+            "known": knowledge / len(content) if content else 0.0,
             "coverage": matched_idf / total_idf if total_idf else 0.0,
             "alt": float(ranked.alt[0]) if len(ranked.alt) else 0.0,
             "word": float(ranked.word[0]) if len(ranked.word) else 0.0,

@@ -50,6 +50,7 @@ class Assistant:
             [p.text for p in passages],
             cls._alternates(passages, curation, extra_questions),
             curation.expansions,
+            curation.synonyms,
         )
         title = docs[0].title if len(docs) == 1 else "the documentation"
         return cls(

@@ -24,7 +24,8 @@ class Curation:
     """Alternate questions as (passage index, question) and query expansions."""
 
     alternates: list[tuple[int, str]] = field(default_factory=list)
-    expansions: dict[str, list[str]] = field(default_factory=dict)
+    expansions: dict[str, list[str]] = field(default_factory=dict)  # translations
+    synonyms: dict[str, list[str]] = field(default_factory=dict)  # related words
 
 
 def _load_toml(path: Path) -> dict:
@@ -64,10 +65,10 @@ def load_curation(corpus: Path, docs: list[Document]) -> Curation:
         offset += len(doc.passages)
     for gfile in _glossary_files(Path(corpus)):
         data = _load_toml(gfile)
-        for table in ("synonyms", "norwegian"):
+        for table, target in (("synonyms", cur.synonyms), ("norwegian", cur.expansions)):
             for key, values in data.get(table, {}).items():
                 values = [values] if isinstance(values, str) else list(values)
-                cur.expansions.setdefault(normalize(key).lower(), []).extend(str(v) for v in values)
+                target.setdefault(normalize(key).lower(), []).extend(str(v) for v in values)
     return cur
 
 

@@ -28,6 +28,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from .text import QUESTION_WORDS, STOP_WORDS, normalize, split_sentences, stem, tokenize
 
 DENSE_LIMIT = 4_000_000  # matrices up to this many cells are kept dense for speed
+RELATED_FACTOR = 0.6  # a synonym weighs this much of a translation
 QUESTION_WEIGHT = 0.3  # "what", "how", "best"... say what kind of answer, not what about
 
 
@@ -51,6 +52,14 @@ class QueryTerm:
     content: bool  # neither a stop word nor a question word
     expansions: dict[str, float] = field(default_factory=dict)  # stem -> weight
     correction: str | None = None  # corpus word it was corrected to
+    related: bool = False  # its expansions are synonyms (related words), not a translation
+
+    @property
+    def knowledge(self) -> float:
+        """1 for a corpus word or a translated one, 0.5 for a word with related words only."""
+        if self.known or (self.expansions and not self.related):
+            return 1.0
+        return 0.5 if self.expansions else 0.0
 
 
 @dataclass
@@ -117,13 +126,14 @@ class Index:
 
     def __init__(
         self,
-        word_weight: float = 0.45,
-        char_weight: float = 0.25,
+        word_weight: float = 0.4,
+        char_weight: float = 0.3,
         alt_weight: float = 0.3,
         ngram_range: tuple[int, int] = (3, 5),
         idf_offset: float = 0.0,
         char_candidates: int = 300,
         max_edits: int = 2,
+        pool_weight: float = 0.6,
     ):
         self.word_weight = word_weight
         self.char_weight = char_weight
@@ -132,6 +142,7 @@ class Index:
         self.idf_offset = idf_offset
         self.char_candidates = char_candidates
         self.max_edits = max_edits
+        self.pool_weight = pool_weight
 
     # ------------------------------------------------------------ fitting
 
@@ -140,9 +151,11 @@ class Index:
         texts: Sequence[str],
         alternates: Iterable[tuple[int, str]] = (),
         expansions: dict[str, list[str]] | None = None,
+        synonyms: dict[str, list[str]] | None = None,
     ) -> Index:
         """Index passage texts; alternates are (passage index, question) pairs; expansions map
-        a visitor's word or phrase to corpus words (synonyms, Norwegian glossary)."""
+        a visitor's word or phrase to corpus words (a translation: Norwegian glossary);
+        synonyms map to related words, which weigh less than translations."""
         n = len(texts)
         tokens = [tokenize(normalize(t)) for t in texts]
         words = [[t for t in toks if t not in STOP_WORDS] for toks in tokens]
@@ -182,7 +195,10 @@ class Index:
             ]
             for t in texts
         ]
-        self.expansions_ = {k.lower(): list(v) for k, v in (expansions or {}).items()}
+        self.expansions_ = {k.lower(): list(v) for k, v in (synonyms or {}).items()}
+        self.related_ = frozenset(self.expansions_) - {k.lower() for k in expansions or {}}
+        for k, v in (expansions or {}).items():
+            self.expansions_.setdefault(k.lower(), []).extend(v)
         self._phrases = sorted((k for k in self.expansions_ if " " in k), key=len, reverse=True)
         self.set_alternates(alternates)
         return self
@@ -210,6 +226,20 @@ class Index:
         self.alt_idf_ = tfidf.idf_.astype(np.float32)
         self.alt_ = _Columns(tfidf.transform(m))
         self.alt_owner_ = np.array([i for i, _ in alternates], dtype=np.int64)
+        # all of a passage's alternates pooled into one pseudo-document (document expansion):
+        # a new phrasing may share words with several of them but be close to none alone
+        owners = sorted(set(self.alt_owner_.tolist()))
+        pool = sp.csr_matrix(
+            (
+                np.ones(len(alternates)),
+                (np.searchsorted(owners, self.alt_owner_), np.arange(len(alternates))),
+            ),
+            shape=(len(owners), len(alternates)),
+        )
+        pooled = TfidfTransformer(sublinear_tf=True).fit(pool @ m)
+        pooled.idf_ = tfidf.idf_
+        self.alt_pool_ = _Columns(pooled.transform(pool @ m))
+        self.alt_pool_owner_ = np.array(owners, dtype=np.int64)
         return self
 
     def _build_dictionary(self) -> None:
@@ -273,10 +303,11 @@ class Index:
             for i in range(len(tokens) - len(words) + 1):
                 if tokens[i : i + len(words)] == words:
                     covered.update(range(i, i + len(words)))
+                    weight = 0.8 * (RELATED_FACTOR if phrase in self.related_ else 1.0)
                     for target in self.expansions_[phrase]:
                         for t in tokenize(target):
                             if t not in STOP_WORDS:
-                                add(stem(t), 0.8)
+                                add(stem(t), weight)
 
         for i, tok in enumerate(tokens):
             if tok in STOP_WORDS:
@@ -297,10 +328,14 @@ class Index:
                 add(s, factor)
                 if word != tok:
                     term.expansions[s] = factor
-            for target in self._expansions_for(word):
+            targets = self._expansions_for(word)
+            key = word if word in self.expansions_ else stem(word)
+            term.related = bool(targets) and key in self.related_
+            for target in targets:
                 for t in tokenize(target):
                     if t not in STOP_WORDS:
                         w = (0.5 if term.known else 0.8) * factor
+                        w *= RELATED_FACTOR if term.related else 1.0
                         term.expansions[stem(t)] = max(w, term.expansions.get(stem(t), 0.0))
                         add(stem(t), w)
             terms.append(term)
@@ -360,6 +395,11 @@ class Index:
             if len(aidx):
                 per_question = self.alt_.score(aidx, aw)
                 np.maximum.at(alt, self.alt_owner_, per_question)
+                if self.pool_weight:
+                    pooled = self.alt_pool_.score(aidx, aw)
+                    alt[self.alt_pool_owner_] = (1 - self.pool_weight) * alt[
+                        self.alt_pool_owner_
+                    ] + self.pool_weight * pooled
 
         char = np.zeros(n, np.float32)
         char_tokens = [t.token for t in query.terms if t.content or t.known]
