@@ -25,7 +25,15 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
-from .text import QUESTION_WORDS, STOP_WORDS, normalize, split_sentences, stem, tokenize
+from .text import (
+    QUESTION_WORDS,
+    STOP_WORDS,
+    is_common_word,
+    normalize,
+    split_sentences,
+    stem,
+    tokenize,
+)
 
 DENSE_LIMIT = 4_000_000  # matrices up to this many cells are kept dense for speed
 RELATED_FACTOR = 0.6  # a synonym weighs this much of a translation
@@ -134,6 +142,7 @@ class Index:
         char_candidates: int = 300,
         max_edits: int = 2,
         pool_weight: float = 0.6,
+        pivot: float = 0.4,
     ):
         self.word_weight = word_weight
         self.char_weight = char_weight
@@ -143,6 +152,7 @@ class Index:
         self.char_candidates = char_candidates
         self.max_edits = max_edits
         self.pool_weight = pool_weight
+        self.pivot = pivot
 
     # ------------------------------------------------------------ fitting
 
@@ -169,7 +179,7 @@ class Index:
         self.df_ = df
         tfidf.idf_ = _idf_without_floor(df, n, self.idf_offset)
         self.idf_ = tfidf.idf_.astype(np.float32)
-        self.word_ = _Columns(tfidf.transform(word_counts))
+        self.word_ = _Columns(self._pivot(tfidf.transform(word_counts)))
 
         raw = CountVectorizer(analyzer=_identity)
         raw_counts = raw.fit_transform(words)
@@ -202,6 +212,17 @@ class Index:
         self._phrases = sorted((k for k in self.expansions_ if " " in k), key=len, reverse=True)
         self.set_alternates(alternates)
         return self
+
+    def _pivot(self, unit_rows: sp.csr_matrix) -> sp.csr_matrix:
+        """Pivoted unique-term normalisation (Singhal et al., 1996): L2-normalised rows are
+        rescaled by their number of distinct terms against the mean, so that a short passage
+        does not win on a single shared word."""
+        if not self.pivot:
+            return unit_rows
+        lengths = np.asarray(unit_rows.getnnz(axis=1), dtype=np.float64)
+        lengths = np.sqrt(np.maximum(lengths, 1.0))
+        scale = lengths / ((1 - self.pivot) * lengths.mean() + self.pivot * lengths)
+        return sp.diags(scale.astype(np.float32)) @ unit_rows
 
     def set_alternates(self, alternates: Iterable[tuple[int, str]]) -> Index:
         """(Re)build the alternate-question channel alone; cheap, so staff teaching is instant."""
@@ -269,7 +290,7 @@ class Index:
     def _correct(self, token: str) -> str | None:
         """The closest known word within the edit budget (optimal string alignment, so a swap
         of two letters is one edit; 1 edit for words under 6 letters, else max_edits)."""
-        if len(token) < 4 or not token.isalpha():
+        if len(token) < 4 or not token.isalpha() or is_common_word(token):
             return None
         if token in self._corrections:
             return self._corrections[token]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from functools import lru_cache
 
 import snowballstemmer
 
@@ -87,6 +88,22 @@ def stem(token: str) -> str:
         if len(_STEM_CACHE) < 500_000:
             _STEM_CACHE[token] = s
     return s
+
+
+@lru_cache(maxsize=100_000)
+def is_common_word(token: str) -> bool:
+    """Whether a token is an everyday word of English or Norwegian (wordfreq's small lists,
+    Zipf frequency >= 3): such a word is never "corrected" into a corpus word — "charge" is not
+    a typo of "change", it is a word the corpus does not use."""
+    from wordfreq import zipf_frequency
+
+    return (
+        max(
+            zipf_frequency(token, "en", wordlist="small"),
+            zipf_frequency(token, "nb", wordlist="small"),
+        )
+        >= 3.0
+    )
 
 
 def content_tokens(tokens: list[str]) -> list[str]:

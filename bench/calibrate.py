@@ -31,6 +31,7 @@ OUT = HERE.parent / "assistant" / "calibration.json"
 # A small model generalises best here: richer sets (coverage, alt, word, char, typo share)
 # scored no better on held-out questions (bench/quality.md).
 NAMES = ("top", "margin", "known", "unknown")
+MAX_REFUSED = 0.10
 
 
 def typo(question: str, rng: random.Random) -> str:
@@ -124,7 +125,11 @@ def main() -> int:
         + ((prob < t) & (y == 0)).sum() / (y == 0).sum() / 2
         for t in thresholds
     ]
-    t = float(thresholds[int(np.argmax(acc))])
+    # the product prefers answering: at most 10% of in-scope calibration questions (harder than
+    # real ones: their own phrasing is left out) may be refused
+    refused = [((prob < t) & (y == 1)).sum() / y.sum() for t in thresholds]
+    allowed = [i for i, r in enumerate(refused) if r <= MAX_REFUSED] or [0]
+    t = float(thresholds[max(allowed, key=lambda i: acc[i])])
     answered = prob >= t
     print(
         f"chosen C={C}, threshold {t:.2f}: cv decision accuracy {max(acc):.3f}, "
