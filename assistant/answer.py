@@ -91,6 +91,8 @@ class Answerer:
         self.calibration = calibration or Calibration.bundled()
         self.title = title
         self._proper = self._proper_nouns(passages)
+        self._first: dict[int, str] = {}
+        self._first_for: list | None = None
 
     @staticmethod
     def _proper_nouns(passages: list[Passage]) -> frozenset[str]:
@@ -117,16 +119,20 @@ class Answerer:
             return True
         return not known and len(tokens) <= 5
 
-    def resolve(self, question: str, history: list[str]) -> tuple[Query, str, dict[int, float]]:
+    def resolve(
+        self, question: str, history: list[str], query: Query | None = None
+    ) -> tuple[Query, str, dict[int, float]]:
         """Parse a question, reading a follow-up together with the conversation before it.
 
         Returns the query to rank, the topic taken from the history ("" if none) and score
         factors for passages already given as answers: a follow-up asks for something new, so
         they are demoted, and left out when the visitor asks for "other" or "more".
         """
-        query = self.index.parse(question)
+        query = query or self.index.parse(question)
+        if not history:
+            return query, "", {}
         tokens = tokenize(normalize(question).lower())
-        if not history or not self._is_followup(query, tokens):
+        if not self._is_followup(query, tokens):
             return query, "", {}
         prev, _, prev_demote = self.resolve(history[-1], history[:-1])
         if not prev.content_terms:
@@ -196,11 +202,19 @@ class Answerer:
             else 0.0,
         }
 
+    def _first_alternates(self) -> dict[int, str]:
+        """Each passage's first alternate question (recomputed when the alternates change)."""
+        alternates = self.index.alternates_
+        if self._first_for is not alternates:
+            first: dict[int, str] = {}
+            for i, q in alternates:
+                first.setdefault(i, q)
+            self._first, self._first_for = first, alternates
+        return self._first
+
     def suggestions(self, ranked_indices: list[int], n: int = 3) -> list[str]:
         """Questions the corpus does answer, from the alternates of the given passages."""
-        first: dict[int, str] = {}
-        for i, q in self.index.alternates_:
-            first.setdefault(i, q)
+        first = self._first_alternates()
         out: list[str] = []
         for i in [*ranked_indices, *range(len(self.passages))]:
             q = first.get(i)
@@ -214,7 +228,7 @@ class Answerer:
         """Parse, resolve follow-ups, rank and compute the answerability features."""
         history = [h for h in (history or []) if h and h.strip()][-10:]
         own = self.index.parse(question)
-        query, topic, demote = self.resolve(question, history)
+        query, topic, demote = self.resolve(question, history, own)
         ranked = self.index.search(query, k=max(k, 2), factors=demote)
         tokens = tokenize(normalize(question).lower())
         return Analysis(query, own, topic, ranked, self.features(query, ranked, own), tokens)

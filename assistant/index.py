@@ -36,8 +36,6 @@ from .text import (
 )
 
 DENSE_LIMIT = 4_000_000  # matrices up to this many cells are kept dense for speed
-RELATED_FACTOR = 0.6  # a synonym weighs this much of a translation
-QUESTION_WEIGHT = 0.3  # "what", "how", "best"... say what kind of answer, not what about
 
 
 class Ranked(NamedTuple):
@@ -143,6 +141,10 @@ class Index:
         max_edits: int = 2,
         pool_weight: float = 0.6,
         pivot: float = 0.4,
+        question_weight: float = 0.3,
+        related_factor: float = 0.6,
+        unknown_in_norm: bool = True,
+        guard_common_words: bool = True,
     ):
         self.word_weight = word_weight
         self.char_weight = char_weight
@@ -153,6 +155,11 @@ class Index:
         self.max_edits = max_edits
         self.pool_weight = pool_weight
         self.pivot = pivot
+        # "what", "how", "best"... say what kind of answer is wanted, not what it is about
+        self.question_weight = question_weight
+        self.related_factor = related_factor  # a synonym weighs this much of a translation
+        self.unknown_in_norm = unknown_in_norm
+        self.guard_common_words = guard_common_words
 
     # ------------------------------------------------------------ fitting
 
@@ -190,6 +197,7 @@ class Index:
         self.word_ngrams_ = ngrams.fit_transform(raw_words).tocsr()
         self.ngram_vocabulary_: dict[str, int] = {k: int(v) for k, v in ngrams.vocabulary_.items()}
         self._ngram_analyzer = ngrams.build_analyzer()
+        self._ngram_cache: dict[str, list[tuple[int, float]]] = {}
         char_counts = (raw_counts @ self.word_ngrams_).tocsr()
         char_tfidf = TfidfTransformer(sublinear_tf=True).fit(char_counts)
         self.char_idf_ = char_tfidf.idf_.astype(np.float32)
@@ -209,7 +217,10 @@ class Index:
         self.related_ = frozenset(self.expansions_) - {k.lower() for k in expansions or {}}
         for k, v in (expansions or {}).items():
             self.expansions_.setdefault(k.lower(), []).extend(v)
-        self._phrases = sorted((k for k in self.expansions_ if " " in k), key=len, reverse=True)
+        self._phrases: dict[str, list[tuple[str, list[str]]]] = {}
+        for phrase in sorted((k for k in self.expansions_ if " " in k), key=len, reverse=True):
+            words = phrase.split()
+            self._phrases.setdefault(words[0], []).append((phrase, words))
         self.set_alternates(alternates)
         return self
 
@@ -290,7 +301,9 @@ class Index:
     def _correct(self, token: str) -> str | None:
         """The closest known word within the edit budget (optimal string alignment, so a swap
         of two letters is one edit; 1 edit for words under 6 letters, else max_edits)."""
-        if len(token) < 4 or not token.isalpha() or is_common_word(token):
+        if self.max_edits == 0 or len(token) < 4 or not token.isalpha():
+            return None
+        if self.guard_common_words and is_common_word(token):
             return None
         if token in self._corrections:
             return self._corrections[token]
@@ -319,12 +332,11 @@ class Index:
                 weights[s] = w
 
         covered: set[int] = set()
-        for phrase in self._phrases:  # multi-word entries: "hva er", "kunstig intelligens"
-            words = phrase.split()
-            for i in range(len(tokens) - len(words) + 1):
+        for i, first in enumerate(tokens):  # multi-word entries: "hva er", "kunstig intelligens"
+            for phrase, words in self._phrases.get(first, ()):
                 if tokens[i : i + len(words)] == words:
                     covered.update(range(i, i + len(words)))
-                    weight = 0.8 * (RELATED_FACTOR if phrase in self.related_ else 1.0)
+                    weight = 0.8 * (self.related_factor if phrase in self.related_ else 1.0)
                     for target in self.expansions_[phrase]:
                         for t in tokenize(target):
                             if t not in STOP_WORDS:
@@ -344,7 +356,7 @@ class Index:
             s = stem(word)
             term.known = self.is_known(s)
             if not term.content:
-                factor *= QUESTION_WEIGHT
+                factor *= self.question_weight
             if term.known:
                 add(s, factor)
                 if word != tok:
@@ -356,7 +368,7 @@ class Index:
                 for t in tokenize(target):
                     if t not in STOP_WORDS:
                         w = (0.5 if term.known else 0.8) * factor
-                        w *= RELATED_FACTOR if term.related else 1.0
+                        w *= self.related_factor if term.related else 1.0
                         term.expansions[stem(t)] = max(w, term.expansions.get(stem(t), 0.0))
                         add(stem(t), w)
             terms.append(term)
@@ -374,28 +386,43 @@ class Index:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
         ia = np.fromiter(idx, np.int64, len(idx))
         w = np.fromiter((weights[s] for s in weights if s in vocab), np.float32, len(idx)) * idf[ia]
-        missing = sum(1 for t in query.terms if t.content and not t.known and not t.expansions)
+        missing = self.unknown_in_norm and sum(
+            1 for t in query.terms if t.content and not t.known and not t.expansions
+        )
         norm = float(np.sqrt(np.dot(w, w) + missing * float(idf.max(initial=1.0)) ** 2))
         return ia, (w / norm if norm > 0 else w)
 
-    def _encode_chars(self, tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        counts: dict[int, float] = {}
-        for tok in tokens:
-            row = self.raw_vocabulary_.get(tok)
-            if row is not None:
-                s, e = self.word_ngrams_.indptr[row], self.word_ngrams_.indptr[row + 1]
-                grams = zip(
+    def _token_ngrams(self, tok: str) -> list[tuple[int, float]]:
+        """The char n-gram ids and counts of one word (cached)."""
+        cached = self._ngram_cache.get(tok)
+        if cached is not None:
+            return cached
+        row = self.raw_vocabulary_.get(tok)
+        if row is not None:
+            s, e = self.word_ngrams_.indptr[row], self.word_ngrams_.indptr[row + 1]
+            grams = list(
+                zip(
                     self.word_ngrams_.indices[s:e].tolist(),
                     self.word_ngrams_.data[s:e].tolist(),
                     strict=True,
                 )
-                for j, c in grams:
-                    counts[j] = counts.get(j, 0.0) + c
-            else:
-                for g in self._ngram_analyzer(tok):
-                    j = self.ngram_vocabulary_.get(g)
-                    if j is not None:
-                        counts[j] = counts.get(j, 0.0) + 1.0
+            )
+        else:
+            found: dict[int, float] = {}
+            for g in self._ngram_analyzer(tok):
+                j = self.ngram_vocabulary_.get(g)
+                if j is not None:
+                    found[j] = found.get(j, 0.0) + 1.0
+            grams = list(found.items())
+        if len(self._ngram_cache) < 100_000:
+            self._ngram_cache[tok] = grams
+        return grams
+
+    def _encode_chars(self, tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        counts: dict[int, float] = {}
+        for tok in tokens:
+            for j, c in self._token_ngrams(tok):
+                counts[j] = counts.get(j, 0.0) + c
         if not counts:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
         idx = np.fromiter(counts, np.int64, len(counts))

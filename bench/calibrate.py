@@ -54,7 +54,7 @@ def typo(question: str, rng: random.Random) -> str:
     return " ".join(words)
 
 
-def samples(bot: Assistant) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def samples(bot: Assistant, log=print) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Feature rows, labels and questions for the model, hard-rule cases left out."""
     rng = random.Random(7)
     rows, labels, questions = [], [], []
@@ -88,7 +88,7 @@ def samples(bot: Assistant) -> tuple[np.ndarray, np.ndarray, list[str]]:
         for q in [*words, " ".join(words)]:
             if q:
                 add(q, 1)
-    print(f"leave-one-out alternates: top-1 right {sum(top1) / len(top1):.3f} of {len(top1)}")
+    log(f"leave-one-out alternates: top-1 right {sum(top1) / len(top1):.3f} of {len(top1)}")
     oos = (HERE / "questions" / "calibration_oos.txt").read_text(encoding="utf-8").splitlines()
     for q in oos:
         if q.strip() and not q.startswith("#"):
@@ -96,29 +96,21 @@ def samples(bot: Assistant) -> tuple[np.ndarray, np.ndarray, list[str]]:
     return np.array(rows), np.array(labels), questions
 
 
-def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--write", action="store_true", help=f"write {OUT.name}")
-    args = p.parse_args()
-    bot = Assistant.load()
-    X, y, _ = samples(bot)
-    print(f"{len(y)} samples, {int(y.sum())} positive")
+def fit(bot: Assistant, log=print) -> dict:
+    """Fit the model on the calibration data of this assistant; returns calibration.json's data."""
+    X, y, _ = samples(bot, log)
+    log(f"{len(y)} samples, {int(y.sum())} positive")
     cv = StratifiedKFold(5, shuffle=True, random_state=0)
     best = None
     for C in (0.1, 0.3, 1.0, 3.0, 10.0, 30.0):
-        prob = cross_val_predict(
-            LogisticRegression(C=C, max_iter=2000, class_weight="balanced"),
-            X,
-            y,
-            cv=cv,
-            method="predict_proba",
-        )[:, 1]
+        model = LogisticRegression(C=C, max_iter=2000, class_weight="balanced")
+        prob = cross_val_predict(model, X, y, cv=cv, method="predict_proba")[:, 1]
         loss = log_loss(y, prob)
-        print(f"C={C:<5} cv log-loss {loss:.4f}")
+        log(f"C={C:<5} cv log-loss {loss:.4f}")
         if best is None or loss < best[0]:
             best = (loss, C, prob)
     loss, C, prob = best
-    thresholds = np.linspace(0.2, 0.8, 61)
+    thresholds = [round(float(t), 3) for t in np.linspace(0.2, 0.8, 61)]
     # balanced accuracy: refusing out-of-scope questions counts as much as answering in-scope ones
     acc = [
         ((prob >= t) & (y == 1)).sum() / y.sum() / 2
@@ -129,21 +121,29 @@ def main() -> int:
     # real ones: their own phrasing is left out) may be refused
     refused = [((prob < t) & (y == 1)).sum() / y.sum() for t in thresholds]
     allowed = [i for i, r in enumerate(refused) if r <= MAX_REFUSED] or [0]
-    t = float(thresholds[max(allowed, key=lambda i: acc[i])])
+    best_i = max(allowed, key=lambda i: acc[i])
+    t = thresholds[best_i]
     answered = prob >= t
-    print(
-        f"chosen C={C}, threshold {t:.2f}: cv decision accuracy {max(acc):.3f}, "
+    log(
+        f"chosen C={C}, threshold {t:.2f}: cv balanced accuracy {acc[best_i]:.3f}, "
         f"no-answer precision {((~answered) & (y == 0)).sum() / max(1, (~answered).sum()):.3f}, "
-        f"right answers refused {((~answered) & (y == 1)).sum() / max(1, y.sum()):.3f}"
+        f"in-scope refused {((~answered) & (y == 1)).sum() / max(1, y.sum()):.3f}"
     )
     model = LogisticRegression(C=C, max_iter=2000, class_weight="balanced").fit(X, y)
-    data = {
+    return {
         "names": list(NAMES),
         "coef": [round(float(c), 4) for c in model.coef_[0]],
         "intercept": round(float(model.intercept_[0]), 4),
         "threshold": round(t, 3),
         "note": "fitted by bench/calibrate.py (alternates leave-one-out + calibration_oos.txt)",
     }
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--write", action="store_true", help=f"write {OUT.name}")
+    args = p.parse_args()
+    data = fit(Assistant.load())
     print(json.dumps(data, indent=2))
     if args.write:
         OUT.write_text(json.dumps(data, indent=2) + "\n")

@@ -1,0 +1,123 @@
+"""Ablation: what each answer-quality method contributes, on the dev set and our held-out set.
+
+Each variant switches one method off, refits the confidence model for it (bench/calibrate.py:
+the features change when a method is gone), and is judged as ../shared/eval/evaluate.py
+judges. Also reported: leave-one-out top-1 on the curated alternates (a ranking check that
+uses neither evaluation set).
+
+    .venv/bin/python bench/quality.py            # writes bench/results/quality.json
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import calibrate  # noqa: E402
+
+from assistant import Assistant  # noqa: E402
+from assistant.answer import Answerer, Calibration  # noqa: E402
+from assistant.evaluation import article_lines, evaluate, load_questions  # noqa: E402
+from assistant.index import Index  # noqa: E402
+
+SETS = {
+    "dev": ROOT.parent / "shared" / "eval" / "dev.jsonl",
+    "held-out": HERE / "questions" / "holdout.jsonl",
+}
+HAND_SET = Calibration(("top", "margin", "known", "unknown"), (6.0, 4.0, 3.0, -1.0), -4.5, 0.5)
+
+VARIANTS: dict[str, dict] = {
+    "full method": {},
+    "no alternate questions (alt channel off)": {"alt_weight": 0.0, "pool_weight": 0.0},
+    "no pooled alternates (max over questions only)": {"pool_weight": 0.0},
+    "no char n-gram channel": {"char_weight": 0.0},
+    "no glossary (synonyms, Norwegian)": {"glossary": False},
+    "no typo correction": {"max_edits": 0},
+    "typo correction without the common-word guard": {"guard_common_words": False},
+    "no length pivot": {"pivot": 0.0},
+    "unknown words left out of the query norm": {"unknown_in_norm": False},
+    "question words at full weight": {"question_weight": 1.0},
+    "no follow-up handling (history ignored)": {"history": False},
+    "hand-set confidence instead of the fitted one": {"calibration": "hand"},
+}
+
+
+def build(options: dict) -> Assistant:
+    """The bundled assistant with one method switched off."""
+    params = {k: v for k, v in options.items() if k not in ("glossary", "history", "calibration")}
+    bot = Assistant.load()
+    cur = bot.curation
+    expansions = cur.expansions if options.get("glossary", True) else {}
+    synonyms = cur.synonyms if options.get("glossary", True) else {}
+    index = Index(**params).fit(
+        [p.text for p in bot.passages], cur.alternates, expansions, synonyms
+    )
+    bot.index = index
+    bot.answerer = Answerer(index, bot.passages, HAND_SET, title=bot.answerer.title)
+    if options.get("calibration") != "hand":
+        data = calibrate.fit(bot, log=lambda *a: None)
+        bot.answerer.calibration = Calibration(
+            tuple(data["names"]), tuple(data["coef"]), data["intercept"], data["threshold"]
+        )
+    return bot
+
+
+def leave_one_out(bot: Assistant) -> float:
+    """Top-1 accuracy of each alternate question asked with itself left out."""
+    idx = bot.index
+    alts = list(idx.alternates_)
+    ok = 0
+    for j, (i, q) in enumerate(alts):
+        idx.set_alternates(alts[:j] + alts[j + 1 :])
+        ok += int(idx.search(idx.parse(q), k=1).indices[0]) == i
+    idx.set_alternates(alts)
+    return ok / len(alts)
+
+
+def main() -> int:
+    lines = article_lines(ROOT / "corpus" / "python-for-backend.txt")
+    rows = []
+    for name, options in VARIANTS.items():
+        bot = build(options)
+        use_history = options.get("history", True)
+        row = {"variant": name, "loo_top1": round(leave_one_out(bot), 3)}
+        for set_name, path in SETS.items():
+            report = evaluate(
+                lambda q, h, bot=bot: bot.ask(q, h if use_history else [], 3),
+                load_questions(path),
+                lines,
+            )
+            report.pop("misses")
+            row[set_name] = report
+        rows.append(row)
+        d, h = row["dev"], row["held-out"]
+        print(
+            f"{name:48} dev {d['score']:.3f}  held-out {h['score']:.3f}  loo {row['loo_top1']:.3f}",
+            flush=True,
+        )
+    out = HERE / "results" / "quality.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(rows, indent=2) + "\n")
+
+    print(
+        "\n| variant | dev overall | dev hit@1 | dev oos refused | held-out overall | "
+        "held-out hit@1 | held-out oos refused | held-out unanswered | alternates LOO top-1 |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        d, h = r["dev"], r["held-out"]
+        print(
+            f"| {r['variant']} | {d['score']:.3f} | {d['hit1_inscope']:.3f} | "
+            f"{d['oos_rejected']:.3f} | {h['score']:.3f} | {h['hit1_inscope']:.3f} | "
+            f"{h['oos_rejected']:.3f} | {h['inscope_unanswered']:.3f} | {r['loo_top1']:.3f} |"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
