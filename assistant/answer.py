@@ -181,7 +181,7 @@ class Answerer:
         max_idf = float(idf.max()) if len(idf) else 1.0
         matched_idf = total_idf = 0.0
         if len(ranked.indices):
-            terms = self.index.passage_terms_[int(ranked.indices[0])]
+            terms = self.index.passage_terms(int(ranked.indices[0]))
             for t in content:
                 stems = [t.stem, *t.expansions]
                 weight = max((float(idf[vocab[s]]) for s in stems if s in vocab), default=max_idf)

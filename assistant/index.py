@@ -205,14 +205,8 @@ class Index:
         self.raw_words_ = raw_words
 
         self.n_passages_ = n
-        self.passage_terms_ = [frozenset(s) for s in stems]
-        self.sentences_ = [
-            [
-                (s, frozenset(stem(t) for t in tokenize(normalize(s)) if t not in STOP_WORDS))
-                for s in split_sentences(t)
-            ]
-            for t in texts
-        ]
+        self.texts_ = list(texts)
+        self._init_lookups()
         self.expansions_ = {k.lower(): list(v) for k, v in (synonyms or {}).items()}
         self.related_ = frozenset(self.expansions_) - {k.lower() for k in expansions or {}}
         for k, v in (expansions or {}).items():
@@ -223,6 +217,30 @@ class Index:
             self._phrases.setdefault(words[0], []).append((phrase, words))
         self.set_alternates(alternates)
         return self
+
+    def _init_lookups(self) -> None:
+        """Derived lookups, built after fitting or loading."""
+        self.terms_by_id_ = [""] * len(self.vocabulary_)
+        for term, j in self.vocabulary_.items():
+            self.terms_by_id_[j] = term
+        self._sentence_cache: dict[int, list[tuple[str, frozenset[str]]]] = {}
+
+    def passage_terms(self, i: int) -> frozenset[str]:
+        """The stems of passage i (from its row of the word matrix)."""
+        m = self.word_.csr
+        return frozenset(self.terms_by_id_[j] for j in m.indices[m.indptr[i] : m.indptr[i + 1]])
+
+    def sentences(self, i: int) -> list[tuple[str, frozenset[str]]]:
+        """Passage i's sentences with their stems, split on first use."""
+        found = self._sentence_cache.get(i)
+        if found is None:
+            found = [
+                (s, frozenset(stem(t) for t in tokenize(normalize(s)) if t not in STOP_WORDS))
+                for s in split_sentences(self.texts_[i])
+            ]
+            if len(self._sentence_cache) < 20_000:
+                self._sentence_cache[i] = found
+        return found
 
     def _pivot(self, unit_rows: sp.csr_matrix) -> sp.csr_matrix:
         """Pivoted unique-term normalisation (Singhal et al., 1996): L2-normalised rows are
@@ -475,7 +493,7 @@ class Index:
     def best_sentence(self, i: int, query: Query) -> str:
         """The sentence of passage i that holds the most query weight (IDF-weighted)."""
         best, best_score = "", -1.0
-        for sentence, stems in self.sentences_[i]:
+        for sentence, stems in self.sentences(i):
             score = sum(
                 w * float(self.idf_[self.vocabulary_[s]])
                 for s, w in query.weights.items()
@@ -487,7 +505,7 @@ class Index:
 
     def matched_terms(self, i: int, query: Query) -> list[str]:
         """The visitor's words whose stem, correction or expansion occurs in passage i."""
-        terms = self.passage_terms_[i]
+        terms = self.passage_terms(i)
         out = []
         for t in query.terms:
             if t.stem in terms or any(s in terms for s in t.expansions):

@@ -82,8 +82,9 @@ def samples(bot: Assistant, log=print) -> tuple[np.ndarray, np.ndarray, list[str
     bot.index.set_alternates(alts)
     # keyword searches: each passage's two most distinctive words, alone and as a pair
     idx = bot.index
-    for terms in idx.passage_terms_:
-        rare = sorted(terms, key=lambda t: -float(idx.idf_[idx.vocabulary_[t]]))[:2]
+    for i in range(idx.n_passages_):
+        terms = idx.passage_terms(i)
+        rare = sorted(terms, key=lambda t: (-float(idx.idf_[idx.vocabulary_[t]]), t))[:2]
         words = [w for w in idx.raw_words_ if stem(w) in rare][:2]
         for q in [*words, " ".join(words)]:
             if q:
