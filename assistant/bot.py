@@ -3,14 +3,18 @@ assembled once."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
+from . import snapshot
 from .answer import Answerer, Calibration
 from .config import bundled
 from .corpus import Document, Passage, load_corpus
 from .curation import Curation, load_curation
 from .index import Index
+
+log = logging.getLogger(__name__)
 
 
 class Assistant:
@@ -36,22 +40,42 @@ class Assistant:
         path: str | Path | None = None,
         extra_questions: list[tuple[str, str]] | None = None,
         calibration: Calibration | None = None,
+        index_dir: Path | None = None,
     ) -> Assistant:
         """Read and index a corpus (a file or folder; the bundled article by default).
 
         ``extra_questions`` are taught (passage id, question) pairs added to the curated ones.
-        Raises CorpusError naming the file when the corpus cannot be read.
+        With ``index_dir``, a snapshot there is used while it is fresh, and (re)written when it
+        is not. Raises CorpusError naming the file when the corpus cannot be read.
         """
         corpus = Path(path) if path else bundled("corpus")
-        docs = load_corpus(corpus)
-        curation = load_curation(corpus, docs)
-        passages = [p for d in docs for p in d.passages]
-        index = Index().fit(
-            [p.text for p in passages],
-            cls._alternates(passages, curation, extra_questions),
-            curation.expansions,
-            curation.synonyms,
-        )
+        params = Index().get_params()
+        folder = fp = None
+        loaded = None
+        if index_dir is not None:
+            folder = snapshot.folder_for(Path(index_dir), corpus)
+            fp = snapshot.fingerprint(corpus, params)
+            loaded = snapshot.load(folder, fp)
+        if loaded is not None:
+            docs, index = loaded
+            curation = load_curation(corpus, docs)
+            passages = [p for d in docs for p in d.passages]
+            index.set_alternates(cls._alternates(passages, curation, extra_questions))
+        else:
+            docs = load_corpus(corpus)
+            curation = load_curation(corpus, docs)
+            passages = [p for d in docs for p in d.passages]
+            index = Index(**params).fit(
+                [p.text for p in passages],
+                cls._alternates(passages, curation, extra_questions),
+                curation.expansions,
+                curation.synonyms,
+            )
+            if folder is not None and fp is not None:
+                try:
+                    snapshot.save(folder, docs, index, fp)
+                except OSError as exc:  # a read-only disk costs only the next start's time
+                    log.warning("could not save the index snapshot in %s: %s", folder, exc)
         title = docs[0].title if len(docs) == 1 else "the documentation"
         return cls(
             corpus, docs, curation, index, Answerer(index, passages, calibration, title=title)

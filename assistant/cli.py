@@ -15,7 +15,27 @@ from .corpus import CorpusError
 def _load(settings: Settings):
     from .bot import Assistant
 
-    return Assistant.load(settings.corpus)
+    return Assistant.load(settings.corpus, index_dir=settings.index_dir)
+
+
+def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    """Build the corpus's index snapshot now (serve then starts from it)."""
+    import shutil
+    import time
+
+    from . import snapshot
+    from .bot import Assistant
+
+    folder = snapshot.folder_for(settings.index_dir, settings.corpus)
+    if args.force:
+        shutil.rmtree(folder, ignore_errors=True)
+    t0 = time.perf_counter()
+    bot = Assistant.load(settings.corpus, index_dir=settings.index_dir)
+    print(
+        f"{len(bot.passages)} passages from {len(bot.documents)} documents, "
+        f"ready in {time.perf_counter() - t0:.1f} s: {folder}"
+    )
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -146,6 +166,16 @@ def build_parser() -> argparse.ArgumentParser:
     ps.add_argument("--json", action="store_true", help="print a JSON array")
     ps.set_defaults(func=cmd_passages)
 
+    ix = sub.add_parser(
+        "index",
+        help="build the index snapshot of the corpus",
+        description="Read and index the corpus and save the snapshot that serve, ask and "
+        "passages start from while the corpus is unchanged.",
+        epilog="example: ASSISTANT_CORPUS=docs/ assistant index",
+    )
+    ix.add_argument("--force", action="store_true", help="rebuild even when the snapshot is fresh")
+    ix.set_defaults(func=cmd_index)
+
     e = sub.add_parser(
         "eval",
         help="score a question file in-process",
@@ -178,6 +208,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CorpusError, SettingsError) as exc:
         print(f"assistant: error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # `assistant passages | head`: the reader is gone, and that is fine
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

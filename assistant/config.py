@@ -59,6 +59,7 @@ class Settings:
     corpus: Path = field(default_factory=lambda: bundled("corpus"))
     web: Path = field(default_factory=lambda: bundled("web"))
     db_path: Path = field(default_factory=lambda: default_data_dir(os.environ) / "assistant.db")
+    index_dir: Path = field(default_factory=lambda: default_data_dir(os.environ) / "index")
     database_url: str = ""
     allowed_origins: tuple[str, ...] = ()
     rate_limit: int | None = None
@@ -71,6 +72,7 @@ class Settings:
         env = os.environ if env is None else env
         corpus = env.get("ASSISTANT_CORPUS", "").strip()
         db = env.get("ASSISTANT_DB", "").strip()
+        index_dir = env.get("ASSISTANT_INDEX_DIR", "").strip()
         url = env.get("ASSISTANT_DATABASE_URL", "").strip()
         if url and not url.startswith(("postgresql://", "postgresql+psycopg://")):
             raise SettingsError("ASSISTANT_DATABASE_URL must be a postgresql:// URL")
@@ -78,6 +80,9 @@ class Settings:
             corpus=Path(corpus).expanduser() if corpus else bundled("corpus"),
             web=bundled("web"),
             db_path=Path(db).expanduser() if db else default_data_dir(env) / "assistant.db",
+            index_dir=Path(index_dir).expanduser()
+            if index_dir
+            else default_data_dir(env) / "index",
             database_url=url,
             allowed_origins=_list(env, "ASSISTANT_ALLOWED_ORIGINS"),
             rate_limit=_int(env, "ASSISTANT_RATE_LIMIT", None, 1, 1_000_000),

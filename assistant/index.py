@@ -14,6 +14,7 @@ fitted vocabularies, and add up the matching matrix columns.
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -161,6 +162,11 @@ class Index:
         self.unknown_in_norm = unknown_in_norm
         self.guard_common_words = guard_common_words
 
+    def get_params(self) -> dict:
+        """The constructor's parameters, as given."""
+        names = inspect.signature(type(self).__init__).parameters
+        return {k: getattr(self, k) for k in names if k != "self"}
+
     # ------------------------------------------------------------ fitting
 
     def fit(
@@ -211,12 +217,16 @@ class Index:
         self.related_ = frozenset(self.expansions_) - {k.lower() for k in expansions or {}}
         for k, v in (expansions or {}).items():
             self.expansions_.setdefault(k.lower(), []).extend(v)
+        self._index_phrases()
+        self.set_alternates(alternates)
+        return self
+
+    def _index_phrases(self) -> None:
+        """Multi-word glossary entries, by their first word, longest first."""
         self._phrases: dict[str, list[tuple[str, list[str]]]] = {}
         for phrase in sorted((k for k in self.expansions_ if " " in k), key=len, reverse=True):
             words = phrase.split()
             self._phrases.setdefault(words[0], []).append((phrase, words))
-        self.set_alternates(alternates)
-        return self
 
     def _init_lookups(self) -> None:
         """Derived lookups, built after fitting or loading."""
@@ -252,6 +262,78 @@ class Index:
         lengths = np.sqrt(np.maximum(lengths, 1.0))
         scale = lengths / ((1 - self.pivot) * lengths.mean() + self.pivot * lengths)
         return sp.diags(scale.astype(np.float32)) @ unit_rows
+
+    # ------------------------------------------------------------ persistence
+
+    _MATRICES = ("word", "ngrams", "char")
+
+    def get_state(self) -> tuple[dict[str, np.ndarray], dict]:
+        """The fitted index as plain arrays and JSON-able data (no pickle); alternates are not
+        part of it: they are set again on load."""
+        arrays = {
+            "idf": self.idf_,
+            "df": self.df_,
+            "raw_df": self.raw_df_,
+            "char_idf": self.char_idf_,
+        }
+        for name, m in zip(
+            self._MATRICES, (self.word_.csr, self.word_ngrams_, self.char_.csr), strict=True
+        ):
+            arrays |= {
+                f"{name}_data": m.data,
+                f"{name}_indices": m.indices,
+                f"{name}_indptr": m.indptr,
+                f"{name}_shape": np.array(m.shape),
+            }
+        ngrams = [""] * len(self.ngram_vocabulary_)
+        for g, j in self.ngram_vocabulary_.items():
+            ngrams[j] = g
+        meta = {
+            "params": self.get_params(),
+            "vocabulary": self.terms_by_id_,
+            "raw_words": self.raw_words_,
+            "ngrams": ngrams,
+            "texts": self.texts_,
+            "expansions": self.expansions_,
+            "related": sorted(self.related_),
+        }
+        return arrays, meta
+
+    @classmethod
+    def from_state(
+        cls, arrays: dict[str, np.ndarray], meta: dict, alternates: Iterable[tuple[int, str]] = ()
+    ) -> Index:
+        """Rebuild a fitted index from get_state()'s output."""
+        params = dict(meta["params"])
+        params["ngram_range"] = tuple(params["ngram_range"])
+        self = cls(**params)
+
+        def csr(name: str) -> sp.csr_matrix:
+            return sp.csr_matrix(
+                (arrays[f"{name}_data"], arrays[f"{name}_indices"], arrays[f"{name}_indptr"]),
+                shape=tuple(int(x) for x in arrays[f"{name}_shape"]),
+            )
+
+        self.idf_, self.df_ = arrays["idf"], arrays["df"]
+        self.raw_df_, self.char_idf_ = arrays["raw_df"], arrays["char_idf"]
+        self.word_ = _Columns(csr("word"))
+        self.word_ngrams_ = csr("ngrams")
+        self.char_ = _Columns(csr("char"))
+        self.vocabulary_ = {t: j for j, t in enumerate(meta["vocabulary"])}
+        self.raw_words_ = list(meta["raw_words"])
+        self.raw_vocabulary_ = {w: j for j, w in enumerate(self.raw_words_)}
+        self.ngram_vocabulary_ = {g: j for j, g in enumerate(meta["ngrams"])}
+        self._ngram_analyzer = CountVectorizer(
+            analyzer="char_wb", ngram_range=self.ngram_range, lowercase=False
+        ).build_analyzer()
+        self._ngram_cache = {}
+        self.texts_ = list(meta["texts"])
+        self.n_passages_ = len(self.texts_)
+        self.expansions_ = {k: list(v) for k, v in meta["expansions"].items()}
+        self.related_ = frozenset(meta["related"])
+        self._index_phrases()
+        self._init_lookups()
+        return self.set_alternates(alternates)
 
     def set_alternates(self, alternates: Iterable[tuple[int, str]]) -> Index:
         """(Re)build the alternate-question channel alone; cheap, so staff teaching is instant."""

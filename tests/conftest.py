@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,12 @@ from assistant.app import create_app
 from assistant.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_configure(config) -> None:
+    """Keep every test's data (database, index snapshots) out of the developer's home."""
+    if "ASSISTANT_TEST_KEEP_XDG" not in os.environ:
+        os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="assistant-tests-")
 ARTICLE = ROOT / "corpus" / "python-for-backend.txt"
 
 
