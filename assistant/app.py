@@ -1,13 +1,16 @@
-"""create_app(settings) -> FastAPI: the public routes (chat page, article page, ask API, health)."""
+"""create_app(settings) -> FastAPI: the public routes (chat page, article page, widget, visitor
+API: ask, suggest, feedback; health)."""
 
 from __future__ import annotations
 
 import json
+import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Form, HTTPException, Request
+from fastapi import Depends, FastAPI, Form, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -16,9 +19,30 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .bot import Assistant
 from .config import Settings
+from .marks import passage_parts
+from .security import ScopedCORSMiddleware, SecurityHeadersMiddleware
+from .store import StorageError, Store
+from .suggest import MAX_SUGGESTIONS, Suggester
 
 MAX_QUESTION = 1000
 MAX_HISTORY = 10
+MAX_SUGGEST_QUERY = 200
+MAX_ANSWER_ID = 300
+VISITOR_API = ("/api/ask", "/api/suggest", "/api/feedback")  # reachable from allowed origins
+WIDGET_CACHE = "public, max-age=300"
+
+log = logging.getLogger("assistant")
+_opening = threading.Lock()
+
+
+def _question(value: str) -> str:
+    """A question trimmed of white space, 1 to MAX_QUESTION characters."""
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be empty")
+    if len(value) > MAX_QUESTION:
+        raise ValueError(f"must be at most {MAX_QUESTION} characters")
+    return value
 
 
 class AskRequest(BaseModel):
@@ -37,12 +61,36 @@ class AskRequest(BaseModel):
     @field_validator("question")
     @classmethod
     def _trimmed_length(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError("must not be empty")
-        if len(value) > MAX_QUESTION:
-            raise ValueError(f"must be at most {MAX_QUESTION} characters")
-        return value
+        return _question(value)
+
+
+class FeedbackRequest(BaseModel):
+    """The body of POST /api/feedback: was this answer helpful for this question?"""
+
+    model_config = ConfigDict(strict=True)
+
+    question: str = Field(description="The question the answer was for, 1 to 1000 characters.")
+    answer_id: str = Field(
+        min_length=1, max_length=MAX_ANSWER_ID, description="The id of the passage shown."
+    )
+    helpful: bool = Field(description="true: it helped; false: it did not.")
+
+    @field_validator("question")
+    @classmethod
+    def _trimmed_length(cls, value: str) -> str:
+        return _question(value)
+
+
+class FeedbackReply(BaseModel):
+    """The reply of POST /api/feedback."""
+
+    id: int
+
+
+class SuggestReply(BaseModel):
+    """The reply of GET /api/suggest."""
+
+    suggestions: list[str]
 
 
 class Answer(BaseModel):
@@ -88,12 +136,52 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
     return JSONResponse({"detail": errors, "message": message}, status_code=422)
 
 
+async def _storage_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """503 with a plain message when the database fails; details go to the log only."""
+    log.warning("storage failed on %s: %s", request.url.path, exc)
+    return JSONResponse(
+        {"message": "Storage is unavailable right now; please try again later."},
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )
+
+
+def confidence_hint(confidence: float) -> str:
+    """A quiet, plain-words hint of how sure the assistant is (web/static/chat.js agrees)."""
+    percent = round(confidence * 100)
+    if confidence >= 0.8:
+        return f"Confident ({percent}%)"
+    if confidence >= 0.6:
+        return f"Fairly confident ({percent}%)"
+    return f"Not entirely sure ({percent}%)"
+
+
 def get_assistant(request: Request) -> Assistant:
     """The loaded assistant of this app."""
     return request.app.state.assistant
 
 
+def get_store(request: Request) -> Store:
+    """The storage opened in the lifespan (opened here if it could not be then)."""
+    state = request.app.state
+    if state.store is None:
+        with _opening:
+            if state.store is None:
+                state.store = Store.from_settings(state.settings)
+    return state.store
+
+
+def get_suggester(request: Request) -> Suggester:
+    """Typing suggestions over the loaded assistant."""
+    suggester = getattr(request.app.state, "suggester", None)
+    if suggester is None or suggester.bot is not request.app.state.assistant:
+        suggester = request.app.state.suggester = Suggester(request.app.state.assistant)
+    return suggester
+
+
 AssistantDep = Annotated[Assistant, Depends(get_assistant)]
+StoreDep = Annotated[Store, Depends(get_store)]
+SuggesterDep = Annotated[Suggester, Depends(get_suggester)]
 
 
 def create_app(settings: Settings | None = None, assistant: Assistant | None = None) -> FastAPI:
@@ -103,8 +191,17 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if getattr(app.state, "assistant", None) is None:
-            app.state.assistant = Assistant.load(settings.corpus)
-        yield
+            app.state.assistant = Assistant.load(settings.corpus, index_dir=settings.index_dir)
+        try:
+            app.state.store = Store.from_settings(settings)
+        except StorageError as exc:  # keep answering; feedback gets 503 until it opens
+            log.error("storage unavailable at start: %s", exc)
+            app.state.store = None
+        try:
+            yield
+        finally:
+            if app.state.store is not None:
+                app.state.store.close()
 
     app = FastAPI(
         title="FAQ assistant",
@@ -115,9 +212,19 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     )
     app.state.settings = settings
     app.state.assistant = assistant
+    app.state.store = None
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StorageError, _storage_unavailable)
+    # Outermost last: security headers wrap everything, CORS answers preflights itself.
+    app.add_middleware(
+        ScopedCORSMiddleware, paths=VISITOR_API, allow_origins=settings.allowed_origins
+    )
+    docs = {"/docs", "/docs/oauth2-redirect"} if settings.dev else set()
+    app.add_middleware(SecurityHeadersMiddleware, csp_exempt=docs)
     templates = Jinja2Templates(directory=str(settings.web / "templates"))
-    app.mount("/static", StaticFiles(directory=str(settings.web / "static")), name="static")
+    templates.env.globals.update(passage_parts=passage_parts, confidence_hint=confidence_hint)
+    static = settings.web / "static"
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
 
     @app.post(
         "/api/ask", response_model=AskReply, responses={422: {"description": "Invalid input"}}
@@ -127,10 +234,59 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         reply = bot.ask(body.question, body.history, body.top_k)
         return Response(json.dumps(reply, ensure_ascii=False), media_type="application/json")
 
+    @app.get("/api/suggest", response_model=SuggestReply)
+    async def suggest(
+        suggester: SuggesterDep,
+        q: Annotated[str, Query(min_length=1, max_length=MAX_SUGGEST_QUERY)],
+    ) -> dict[str, list[str]]:
+        """Up to five questions the article answers, for what the visitor is typing."""
+        return {"suggestions": suggester.suggest(q, MAX_SUGGESTIONS)}
+
+    @app.post(
+        "/api/feedback",
+        status_code=201,
+        response_model=FeedbackReply,
+        responses={422: {"description": "Invalid input"}, 503: {"description": "No storage"}},
+    )
+    def feedback(body: FeedbackRequest, bot: AssistantDep, store: StoreDep) -> dict[str, int]:
+        """Record whether an answer (a passage id) helped with a question."""
+        if bot.passage(body.answer_id) is None:
+            raise RequestValidationError(
+                [{"loc": ("body", "answer_id"), "msg": "unknown passage", "type": "value_error"}]
+            )
+        return {"id": store.add_feedback(body.question, body.answer_id, body.helpful)}
+
+    @app.get("/widget.js", include_in_schema=False)
+    def widget(bot: AssistantDep) -> Response:
+        """The embeddable chat: chat.js and widget.js bundled in one private scope."""
+        config = {"title": bot.answerer.title, "starters": bot.answerer.suggestions([], n=3)}
+        parts = [(static / name).read_text(encoding="utf-8") for name in ("chat.js", "widget.js")]
+        body = (
+            f'(() => {{\n"use strict";\nconst CONFIG = {json.dumps(config)};\n'
+            f"{parts[0]}\n{parts[1]}\n}})();\n"
+        )
+        return Response(
+            body,
+            media_type="text/javascript; charset=utf-8",
+            headers={"Cache-Control": WIDGET_CACHE},
+        )
+
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
         """Liveness: the process is up."""
         return {"status": "ok"}
+
+    @app.get("/readyz", responses={503: {"description": "Not ready"}})
+    def readyz(request: Request) -> JSONResponse:
+        """Readiness: the index is loaded and storage answers."""
+        state = request.app.state
+        try:
+            store_ok = get_store(request).ping()
+        except StorageError:
+            store_ok = False
+        ready = state.assistant is not None and store_ok
+        body = {"status": "ready" if ready else "unavailable", "storage": store_ok}
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     def render_chat(
         request: Request,
@@ -162,11 +318,18 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         bot: AssistantDep,
         question: Annotated[str, Form(max_length=MAX_QUESTION * 2)] = "",
         history: Annotated[list[str] | None, Form()] = None,
+        suggestion: Annotated[str, Form(max_length=MAX_QUESTION * 2)] = "",
     ) -> HTMLResponse:
-        """The chat without JavaScript: the form posts here and the conversation is rendered."""
+        """The chat without JavaScript: the form posts here and the conversation is rendered.
+
+        A suggestion button posts its question as `suggestion`, in place of the typed one.
+        """
         history = [h[:MAX_QUESTION] for h in (history or []) if h.strip()][-MAX_HISTORY:]
-        turns = [{"question": h, "reply": None} for h in history]
-        question = question.strip()
+        # the server keeps no state: the earlier turns are answered again, as they were
+        turns = [
+            {"question": h, "reply": bot.ask(h, history[:i], 3)} for i, h in enumerate(history)
+        ]
+        question = (suggestion if suggestion.strip() else question).strip()
         if not question or len(question) > MAX_QUESTION:
             error = (
                 "Please type a question."

@@ -105,3 +105,216 @@ def test_the_article_page_has_an_anchor_per_passage(client, bot):
     assert r.status_code == 200
     assert f'id="{p.anchor}"' in r.text
     assert client.get("/article/nope").status_code == 404
+
+
+# ------------------------------------------------------------------ visitor chat (issue 4)
+
+ALLOWED = "https://partner.example"
+
+
+@pytest.fixture()
+def cors_client(tmp_path, bot):
+    """A client on an app that lets ALLOWED embed the widget."""
+    from fastapi.testclient import TestClient
+
+    from assistant.app import create_app
+    from assistant.config import Settings
+
+    settings = Settings.from_env(
+        {"ASSISTANT_DB": str(tmp_path / "a.db"), "ASSISTANT_ALLOWED_ORIGINS": ALLOWED}
+    )
+    with TestClient(create_app(settings, bot)) as c:
+        yield c
+
+
+def test_suggest_offers_answerable_questions_for_what_is_typed(client):
+    r = client.get("/api/suggest", params={"q": "djan"})
+    assert r.status_code == 200
+    suggestions = r.json()["suggestions"]
+    assert 1 <= len(suggestions) <= 5
+    assert all("django" in s.lower() for s in suggestions)
+    assert client.get("/api/suggest", params={"q": "zzqxv"}).json() == {"suggestions": []}
+
+
+@pytest.mark.parametrize("q", ["", "x" * 201])
+def test_suggest_rejects_an_empty_or_long_query(client, q):
+    r = client.get("/api/suggest", params={"q": q})
+    assert r.status_code == 422 and "q" in r.json()["message"]
+    assert client.get("/api/suggest").status_code == 422
+
+
+def test_feedback_is_stored(client, bot):
+    answer_id = bot.passages[3].id
+    r = client.post(
+        "/api/feedback",
+        json={"question": " Is Django secure? ", "answer_id": answer_id, "helpful": True},
+    )
+    assert r.status_code == 201
+    first = r.json()["id"]
+    r = client.post(
+        "/api/feedback",
+        json={"question": "Is Django secure?", "answer_id": answer_id, "helpful": False},
+    )
+    assert r.status_code == 201 and r.json()["id"] > first
+    rows = list(client.app.state.store.export_feedback())
+    assert [(f["question"], f["answer_id"], bool(f["helpful"])) for f in rows] == [
+        ("Is Django secure?", answer_id, True),
+        ("Is Django secure?", answer_id, False),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"answer_id": "x", "helpful": True}, "question"),
+        ({"question": "  ", "answer_id": "x", "helpful": True}, "question"),
+        ({"question": "q" * 1001, "answer_id": "x", "helpful": True}, "question"),
+        ({"question": "q", "helpful": True}, "answer_id"),
+        ({"question": "q", "answer_id": "", "helpful": True}, "answer_id"),
+        ({"question": "q", "answer_id": "x" * 301, "helpful": True}, "answer_id"),
+        ({"question": "q", "answer_id": "x"}, "helpful"),
+        ({"question": "q", "answer_id": "x", "helpful": "yes"}, "helpful"),
+        ({"question": "q", "answer_id": "x", "helpful": 1}, "helpful"),
+    ],
+)
+def test_feedback_with_bad_input_gets_422_naming_the_field(client, body, field):
+    r = client.post("/api/feedback", json=body)
+    assert r.status_code == 422
+    assert field in r.json()["message"]
+
+
+def test_feedback_on_an_unknown_passage_gets_422(client):
+    r = client.post(
+        "/api/feedback", json={"question": "q", "answer_id": "nope#p0", "helpful": True}
+    )
+    assert r.status_code == 422
+    assert r.json()["message"] == "answer_id: unknown passage"
+
+
+def test_feedback_when_storage_fails_gets_503(client, bot, monkeypatch):
+    from assistant.store import StorageError
+
+    def broken(*args):
+        raise StorageError("sqlite storage failed: disk I/O error")
+
+    monkeypatch.setattr(client.app.state.store, "add_feedback", broken)
+    r = client.post(
+        "/api/feedback", json={"question": "q", "answer_id": bot.passages[0].id, "helpful": True}
+    )
+    assert r.status_code == 503
+    assert "unavailable" in r.json()["message"] and "disk" not in r.json()["message"]
+
+
+def test_readyz_when_the_index_and_storage_answer(client):
+    assert client.get("/readyz").status_code == 200
+
+
+def test_every_response_has_the_security_headers(client):
+    for r in (
+        client.get("/"),
+        client.get("/article/python-for-backend"),
+        client.post("/api/ask", json={"question": "What is Django?"}),
+        client.get("/static/chat.js"),
+        client.get("/widget.js"),
+        client.get("/nope"),
+    ):
+        csp = r.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "style-src 'self'" in csp
+        assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["referrer-policy"] == "strict-origin-when-cross-origin"
+        assert "set-cookie" not in r.headers
+
+
+def test_the_pages_have_no_inline_script_or_style(client, bot):
+    import re
+
+    for page in (
+        client.get("/").text,
+        client.post("/", data={"question": "What is Django?"}).text,
+        client.post("/", data={"question": "How tall is the Eiffel tower?"}).text,
+        client.get(f"/article/{bot.passages[0].doc_id}").text,
+    ):
+        assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", page) == []
+        assert "<style" not in page and "style=" not in page
+        assert re.search(r"\son[a-z]+=", page) is None
+        urls = re.findall(r'(?:src|href)="([^"]*)"', page)
+        assert [u for u in urls if "//" in u] == []  # no CDN, no web fonts: all from us
+
+
+def test_cors_lets_only_the_allowed_origins_call_the_visitor_api(cors_client):
+    preflight = {
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type",
+    }
+    for path in ("/api/ask", "/api/feedback", "/api/suggest"):
+        r = cors_client.options(path, headers={"Origin": ALLOWED, **preflight})
+        assert r.status_code == 200
+        assert r.headers["access-control-allow-origin"] == ALLOWED
+        assert "access-control-allow-credentials" not in r.headers
+        r = cors_client.options(path, headers={"Origin": "https://evil.example", **preflight})
+        assert "access-control-allow-origin" not in r.headers
+    r = cors_client.post(
+        "/api/ask", json={"question": "What is Django?"}, headers={"Origin": ALLOWED}
+    )
+    assert r.headers["access-control-allow-origin"] == ALLOWED
+    r = cors_client.get(
+        "/api/suggest", params={"q": "dja"}, headers={"Origin": "https://evil.example"}
+    )
+    assert r.status_code == 200 and "access-control-allow-origin" not in r.headers
+    # only the visitor API: not the pages, not the staff or health routes
+    for path in ("/", "/healthz", "/widget.js"):
+        assert (
+            "access-control-allow-origin"
+            not in cors_client.get(path, headers={"Origin": ALLOWED}).headers
+        )
+
+
+def test_without_allowed_origins_no_origin_gets_cors_headers(client):
+    r = client.options(
+        "/api/ask",
+        headers={"Origin": "https://partner.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert "access-control-allow-origin" not in r.headers
+
+
+def test_the_widget_script(client, bot):
+    r = client.get("/widget.js")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/javascript")
+    assert r.headers["cache-control"] == "public, max-age=300"
+    assert "document.currentScript" in r.text and "attachShadow" in r.text
+    assert bot.answerer.title in r.text
+    assert r.text.startswith("(() => {") and r.text.rstrip().endswith("})();")  # no globals
+    assert "innerHTML" not in r.text and "insertAdjacentHTML" not in r.text
+    assert client.get("/static/widget.css").status_code == 200
+
+
+def test_the_chat_page_marks_up_an_answer_and_its_runners_up(client):
+    r = client.post("/", data={"question": "What is web3.py used for?"})
+    assert '<strong class="best">' in r.text
+    assert "Other answers (2)" in r.text
+    assert 'aria-live="polite"' in r.text and 'lang="en"' in r.text
+    assert '<label for="question">' in r.text
+
+
+def test_the_form_offers_suggestions_as_buttons_that_ask_them(client):
+    r = client.post("/", data={"question": "How tall is the Eiffel tower?"})
+    assert "doesn&#39;t mention" in r.text or "doesn't mention" in r.text
+    assert 'name="suggestion"' in r.text and "formnovalidate" in r.text
+    r = client.post("/", data={"question": "", "suggestion": "What is Flask good for?"})
+    assert "Flask offers a lightweight alternative" in r.text
+    assert "Please type a question." not in r.text
+
+
+def test_the_form_renders_the_whole_conversation(client):
+    r = client.post("/", data={"question": "Is it secure?", "history": ["What is Django?"]})
+    assert r.text.count('class="turn bot"') == 2
+    assert "About: Django" in r.text
+
+
+def test_the_article_page_lets_a_passage_take_the_focus(client, bot):
+    p = bot.passages[5]
+    r = client.get(f"/article/{p.doc_id}")
+    assert f'id="{p.anchor}" class="passage" tabindex="-1"' in r.text
+    assert '<script src="/static/article.js" defer></script>' in r.text
