@@ -88,7 +88,7 @@ def main() -> int:
         row = {"variant": name, "loo_top1": round(leave_one_out(bot), 3)}
         for set_name, path in SETS.items():
             report = evaluate(
-                lambda q, h, bot=bot: bot.ask(q, h if use_history else [], 3),
+                lambda q, h, bot=bot, keep=use_history: bot.ask(q, h if keep else [], 3),
                 load_questions(path),
                 lines,
             )

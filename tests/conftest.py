@@ -14,13 +14,13 @@ from assistant.app import create_app
 from assistant.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
+ARTICLE = ROOT / "corpus" / "python-for-backend.txt"
 
 
 def pytest_configure(config) -> None:
     """Keep every test's data (database, index snapshots) out of the developer's home."""
     if "ASSISTANT_TEST_KEEP_XDG" not in os.environ:
         os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="assistant-tests-")
-ARTICLE = ROOT / "corpus" / "python-for-backend.txt"
 
 
 @pytest.fixture(scope="session")

@@ -10,10 +10,10 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import ARTICLE, ROOT
 
 from assistant.cli import main
 from assistant.evaluation import article_lines, evaluate, load_questions, matches, words
-from conftest import ARTICLE, ROOT
 
 DEV = ROOT.parent / "shared" / "eval" / "dev.jsonl"
 HELD_OUT = ROOT / "bench" / "questions" / "holdout.jsonl"
@@ -52,8 +52,15 @@ def test_held_out_set_stays_above_its_floor(bot):
 def test_eval_command_prints_the_figures_and_the_misses(capsys):
     assert main(["eval", str(HELD_OUT), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert {"score", "hit1_inscope", "mrr3_inscope", "no_answer_precision", "no_answer_recall",
-            "by_kind", "misses"} <= set(out)
+    assert {
+        "score",
+        "hit1_inscope",
+        "mrr3_inscope",
+        "no_answer_precision",
+        "no_answer_recall",
+        "by_kind",
+        "misses",
+    } <= set(out)
     assert main(["eval", str(HELD_OUT)]) == 0
     text = capsys.readouterr().out
     assert "by kind:" in text and "no-answer precision" in text
