@@ -9,14 +9,15 @@ edited; ``position`` keeps the reading order.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .text import (
-    is_foreign,
-    main_language,
+    is_foreign_by_hits,
+    language_hits,
     normalize,
     split_sentences,
     tokenize,
@@ -178,31 +179,23 @@ def read_html(path: Path) -> tuple[str, list[Block]]:
             break
     if main is None:
         main = root.find("body") if root.find("body") is not None else root
+    for skipped in list(main.iter(*_HTML_SKIP)):
+        if skipped is not main:
+            skipped.drop_tree()
     blocks: list[Block] = []
     section = None
-
-    def walk(el) -> None:
-        nonlocal section
-        for child in el:
-            tag = child.tag if isinstance(child.tag, str) else ""
-            if tag in _HTML_SKIP:
-                continue
-            if tag in _HTML_BLOCKS and not any(
-                isinstance(d.tag, str) and d.tag in _HTML_BLOCKS for d in child.iterdescendants()
-            ):
-                content = normalize(child.text_content())
-                content = content.rstrip("¶").strip()
-                if not content:
-                    continue
-                if tag[0] == "h" and tag[1:].isdigit():
-                    section = content
-                    blocks.append(Block(content, "h", section))
-                else:
-                    blocks.append(Block(content, "li" if tag == "li" else "p", section))
-            else:
-                walk(child)
-
-    walk(main)
+    for el in main.iter(*_HTML_BLOCKS):
+        # the innermost blocks only: <li><p>…</p></li> gives the paragraph, once
+        if next(itertools.islice(el.iter(*_HTML_BLOCKS), 1, None), None) is not None:
+            continue
+        content = el.text_content().strip().rstrip("¶").strip()
+        if not content:
+            continue
+        if el.tag[0] == "h" and el.tag[1:].isdigit():
+            section = normalize(content)
+            blocks.append(Block(section, "h", section))
+        else:
+            blocks.append(Block(content, "li" if el.tag == "li" else "p", section))
     title = None
     if h1 is not None:
         title = normalize(h1.text_content()).rstrip("¶").strip()
@@ -260,13 +253,17 @@ def clean_blocks(blocks: list[Block]) -> tuple[list[Block], str]:
         b.text = normalize(b.text)
     blocks = [b for b in blocks if b.text]
     tokens = [tokenize(b.text) for b in blocks]
-    language = main_language(tokens)
+    hits = [language_hits(t) for t in tokens]
+    total: Counter[str] = Counter()
+    for h in hits:
+        total.update(h)
+    language = max(sorted(total), key=total.__getitem__) if total else "en"
     repeated = Counter(b.text.lower() for b in blocks if b.kind != "h")
     drop: set[int] = set()
     authors: set[str] = set()
 
     for i, b in enumerate(blocks):
-        if _READING_TIME.search(b.text) or (_DATE_LINE.search(b.text) and word_count(b.text) <= 8):
+        if _READING_TIME.search(b.text) or (_DATE_LINE.search(b.text) and len(tokens[i]) <= 8):
             drop.add(i)
             # the byline: a short name line just before (or after) the date/reading-time line
             for j in (i - 1, i - 2, i + 1):
@@ -275,7 +272,7 @@ def clean_blocks(blocks: list[Block]) -> tuple[list[Block], str]:
                     drop.add(j)
                     break
         m = _BYLINE_PREFIX.match(b.text)
-        if m and word_count(b.text) <= 8:
+        if m and len(tokens[i]) <= 8:
             authors.add(b.text[m.end() :].strip().lower())
             drop.add(i)
 
@@ -291,11 +288,11 @@ def clean_blocks(blocks: list[Block]) -> tuple[list[Block], str]:
                 drop.add(i + 1)
         elif _CAPTION.search(b.text) or (_TRAILING_URL.search(b.text) and n <= 40):
             drop.add(i)
-        elif repeated[low] > 1 or is_foreign(tokens[i], language):
+        elif repeated[low] > 1 or is_foreign_by_hits(hits[i], language):
             drop.add(i)
-        else:
+        elif n <= 30:
             cues = len(_CTA_CUES.findall(b.text))
-            if (n <= 12 and cues >= 1) or (n <= 30 and cues >= 2):
+            if (n <= 12 and cues >= 1) or cues >= 2:
                 drop.add(i)
         if n < MIN_WORDS:
             drop.add(i)

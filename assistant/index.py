@@ -180,13 +180,27 @@ class Index:
         a visitor's word or phrase to corpus words (a translation: Norwegian glossary);
         synonyms map to related words, which weigh less than translations."""
         n = len(texts)
-        tokens = [tokenize(normalize(t)) for t in texts]
-        words = [[t for t in toks if t not in STOP_WORDS] for toks in tokens]
-        stems = [[stem(t) for t in ws] for ws in words]
+        stop = STOP_WORDS
+        words = [[t for t in tokenize(normalize(text)) if t not in stop] for text in texts]
 
-        counts = CountVectorizer(analyzer=_identity)
-        word_counts = counts.fit_transform(stems)
-        self.vocabulary_: dict[str, int] = {k: int(v) for k, v in counts.vocabulary_.items()}
+        # one counting pass over the words; the stems' counts follow by a sparse product with a
+        # word -> stem map, each distinct word stemmed once
+        raw = CountVectorizer(analyzer=_identity)
+        raw_counts = raw.fit_transform(words)
+        self.raw_vocabulary_: dict[str, int] = {k: int(v) for k, v in raw.vocabulary_.items()}
+        raw_words = sorted(self.raw_vocabulary_, key=self.raw_vocabulary_.__getitem__)
+        word_stems = [stem(w) for w in raw_words]
+        stems = sorted(set(word_stems))
+        self.vocabulary_: dict[str, int] = {s: j for j, s in enumerate(stems)}
+        to_stem = sp.csr_matrix(
+            (
+                np.ones(len(raw_words)),
+                (np.arange(len(raw_words)), [self.vocabulary_[s] for s in word_stems]),
+            ),
+            shape=(len(raw_words), len(stems)),
+        )
+        word_counts = (raw_counts @ to_stem).tocsr()
+        word_counts.sort_indices()
         tfidf = TfidfTransformer(sublinear_tf=True).fit(word_counts)
         df = np.bincount(word_counts.indices, minlength=word_counts.shape[1])
         self.df_ = df
@@ -194,11 +208,7 @@ class Index:
         self.idf_ = tfidf.idf_.astype(np.float32)
         self.word_ = _Columns(self._pivot(tfidf.transform(word_counts)))
 
-        raw = CountVectorizer(analyzer=_identity)
-        raw_counts = raw.fit_transform(words)
-        self.raw_vocabulary_: dict[str, int] = {k: int(v) for k, v in raw.vocabulary_.items()}
         self.raw_df_ = np.bincount(raw_counts.indices, minlength=raw_counts.shape[1])
-        raw_words = sorted(self.raw_vocabulary_, key=self.raw_vocabulary_.__getitem__)
         ngrams = CountVectorizer(analyzer="char_wb", ngram_range=self.ngram_range, lowercase=False)
         self.word_ngrams_ = ngrams.fit_transform(raw_words).tocsr()
         self.ngram_vocabulary_: dict[str, int] = {k: int(v) for k, v in ngrams.vocabulary_.items()}

@@ -23,7 +23,6 @@ _PUNCT = str.maketrans(
         "\u200b": "",
     }
 )
-_SPACE = re.compile(r"\s+")
 # Words keep inner dots and apostrophes ("node.js", "web3.py", "python's"); hyphens split.
 _TOKEN = re.compile(r"[^\W_]+(?:[.'][^\W_]+)*")
 _SENTENCE = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
@@ -64,17 +63,20 @@ _STEM_CACHE: dict[str, str] = {}
 
 def normalize(text: str) -> str:
     """Unicode-normalise, straighten quotes and dashes, collapse white space."""
-    text = unicodedata.normalize("NFC", text).translate(_PUNCT)
-    return _SPACE.sub(" ", text).strip()
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    return " ".join(text.translate(_PUNCT).split())
 
 
 def tokenize(text: str) -> list[str]:
     """Lower-case word tokens of already normalised text, possessive 's removed."""
+    tokens = _TOKEN.findall(text.lower())
+    if "'" not in text:
+        return tokens
     out = []
-    for tok in _TOKEN.findall(text.lower()):
-        if tok.endswith("'s"):
-            tok = tok[:-2]
-        tok = tok.strip("'")
+    for tok in tokens:
+        if "'" in tok:
+            tok = (tok[:-2] if tok.endswith("'s") else tok).strip("'")
         if tok:
             out.append(tok)
     return out
@@ -176,19 +178,28 @@ FUNCTION_WORDS: dict[str, frozenset[str]] = {
 }
 
 
-def language_hits(tokens: list[str]) -> Counter[str]:
+_LANGUAGES_OF: dict[str, tuple[str, ...]] = {}
+for _lang, _words in FUNCTION_WORDS.items():
+    for _w in _words:
+        _LANGUAGES_OF[_w] = (*_LANGUAGES_OF.get(_w, ()), _lang)
+
+
+def language_hits(tokens: list[str]) -> dict[str, int]:
     """How many of the tokens are function words of each language."""
-    hits: Counter[str] = Counter()
+    hits: dict[str, int] = {}
     for tok in tokens:
-        for lang, words in FUNCTION_WORDS.items():
-            if tok in words:
-                hits[lang] += 1
+        for lang in _LANGUAGES_OF.get(tok, ()):
+            hits[lang] = hits.get(lang, 0) + 1
     return hits
 
 
 def is_foreign(tokens: list[str], language: str) -> bool:
     """True when the tokens read as another language than `language`."""
-    hits = language_hits(tokens)
+    return is_foreign_by_hits(language_hits(tokens), language)
+
+
+def is_foreign_by_hits(hits: dict[str, int], language: str) -> bool:
+    """is_foreign, from language_hits already counted."""
     own = hits.get(language, 0)
     other = max((n for lang, n in hits.items() if lang != language), default=0)
     return other >= 1 and other > own
@@ -199,4 +210,4 @@ def main_language(token_lists: list[list[str]]) -> str:
     total: Counter[str] = Counter()
     for tokens in token_lists:
         total.update(language_hits(tokens))
-    return total.most_common(1)[0][0] if total else "en"
+    return max(sorted(total), key=total.__getitem__) if total else "en"
