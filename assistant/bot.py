@@ -41,12 +41,15 @@ class Assistant:
         extra_questions: list[tuple[str, str]] | None = None,
         calibration: Calibration | None = None,
         index_dir: Path | None = None,
+        build_in_child: bool = False,
     ) -> Assistant:
         """Read and index a corpus (a file or folder; the bundled article by default).
 
         ``extra_questions`` are taught (passage id, question) pairs added to the curated ones.
         With ``index_dir``, a snapshot there is used while it is fresh, and (re)written when it
-        is not. Raises CorpusError naming the file when the corpus cannot be read.
+        is not; with ``build_in_child`` too, that build runs in a child process, so a server
+        never holds the builder's memory (scikit-learn, HTML parsing) afterwards.
+        Raises CorpusError naming the file when the corpus cannot be read.
         """
         corpus = Path(path) if path else bundled("corpus")
         params = Index().get_params()
@@ -56,6 +59,9 @@ class Assistant:
             folder = snapshot.folder_for(Path(index_dir), corpus)
             fp = snapshot.fingerprint(corpus, params)
             loaded = snapshot.load(folder, fp)
+            if loaded is None and build_in_child:
+                _build_in_child(corpus, Path(index_dir))
+                loaded = snapshot.load(folder, fp)
         if loaded is not None:
             docs, index = loaded
             curation = load_curation(corpus, docs)
@@ -107,3 +113,17 @@ class Assistant:
     ) -> dict[str, Any]:
         """Answer a question: a dict of the same shape as POST /api/ask's reply."""
         return self.answerer.ask(question, history or [], top_k)
+
+
+def _build_snapshot(corpus: Path, index_dir: Path) -> None:
+    """Read, index and save a corpus's snapshot (the child process's whole job)."""
+    Assistant.load(corpus, index_dir=index_dir)
+
+
+def _build_in_child(corpus: Path, index_dir: Path) -> None:
+    """Build the snapshot in a fresh process; a CorpusError there is raised here."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pool.submit(_build_snapshot, corpus, index_dir).result()

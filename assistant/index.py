@@ -24,12 +24,11 @@ import numpy as np
 import scipy.sparse as sp
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
-from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
 from .text import (
     QUESTION_WORDS,
     STOP_WORDS,
-    is_common_word,
+    common_words,
     normalize,
     split_sentences,
     stem,
@@ -125,6 +124,40 @@ def _identity(tokens: list[str]) -> list[str]:
     return tokens
 
 
+def _count_matrix(rows: list[list[int]], n_features: int) -> sp.csr_matrix:
+    """Term counts of token-id lists, as a rows x features CSR matrix."""
+    indptr = np.cumsum([0] + [len(r) for r in rows])
+    indices = np.fromiter((j for r in rows for j in r), np.int64, int(indptr[-1]))
+    m = sp.csr_matrix(
+        (np.ones(len(indices), np.float32), indices, indptr), shape=(len(rows), n_features)
+    )
+    m.sum_duplicates()
+    return m
+
+
+def _tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
+    """Sublinear tf x idf, rows L2-normalised: what sklearn's TfidfTransformer(sublinear_tf=True)
+    computes, for the small alternates channel, without importing scikit-learn at serving time."""
+    m = counts.astype(np.float32).tocsr(copy=True)
+    m.data = (1.0 + np.log(m.data)) * idf[m.indices]
+    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sp.csr_matrix(sp.diags(1.0 / norms) @ m)
+
+
+def char_wb_ngrams(word: str, ngram_range: tuple[int, int]) -> list[str]:
+    """The char n-grams of one word padded with spaces, exactly as scikit-learn's char_wb
+    analyzer makes them (tests/test_index.py checks it against sklearn)."""
+    w = f" {word} "
+    out = []
+    for n in range(ngram_range[0], ngram_range[1] + 1):
+        if len(w) <= n:  # sklearn counts a short word once, and stops there
+            out.append(w)
+            break
+        out.extend(w[i : i + n] for i in range(len(w) - n + 1))
+    return out
+
+
 class Index:
     """TF-IDF retriever over passages (word + char channels) and their alternate questions.
 
@@ -179,6 +212,9 @@ class Index:
         """Index passage texts; alternates are (passage index, question) pairs; expansions map
         a visitor's word or phrase to corpus words (a translation: Norwegian glossary);
         synonyms map to related words, which weigh less than translations."""
+        # scikit-learn only where the index is built: serving from a snapshot never imports it
+        from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+
         n = len(texts)
         stop = STOP_WORDS
         words = [[t for t in tokenize(normalize(text)) if t not in stop] for text in texts]
@@ -212,7 +248,6 @@ class Index:
         ngrams = CountVectorizer(analyzer="char_wb", ngram_range=self.ngram_range, lowercase=False)
         self.word_ngrams_ = ngrams.fit_transform(raw_words).tocsr()
         self.ngram_vocabulary_: dict[str, int] = {k: int(v) for k, v in ngrams.vocabulary_.items()}
-        self._ngram_analyzer = ngrams.build_analyzer()
         self._ngram_cache: dict[str, list[tuple[int, float]]] = {}
         char_counts = (raw_counts @ self.word_ngrams_).tocsr()
         char_tfidf = TfidfTransformer(sublinear_tf=True).fit(char_counts)
@@ -222,6 +257,7 @@ class Index:
 
         self.n_passages_ = n
         self.texts_ = list(texts)
+        self.common_words_ = common_words() if self.guard_common_words else frozenset()
         self._init_lookups()
         self.expansions_ = {k.lower(): list(v) for k, v in (synonyms or {}).items()}
         self.related_ = frozenset(self.expansions_) - {k.lower() for k in expansions or {}}
@@ -306,6 +342,7 @@ class Index:
             "texts": self.texts_,
             "expansions": self.expansions_,
             "related": sorted(self.related_),
+            "common_words": sorted(self.common_words_),
         }
         return arrays, meta
 
@@ -333,14 +370,12 @@ class Index:
         self.raw_words_ = list(meta["raw_words"])
         self.raw_vocabulary_ = {w: j for j, w in enumerate(self.raw_words_)}
         self.ngram_vocabulary_ = {g: j for j, g in enumerate(meta["ngrams"])}
-        self._ngram_analyzer = CountVectorizer(
-            analyzer="char_wb", ngram_range=self.ngram_range, lowercase=False
-        ).build_analyzer()
         self._ngram_cache = {}
         self.texts_ = list(meta["texts"])
         self.n_passages_ = len(self.texts_)
         self.expansions_ = {k: list(v) for k, v in meta["expansions"].items()}
         self.related_ = frozenset(meta["related"])
+        self.common_words_ = frozenset(meta["common_words"])
         self._index_phrases()
         self._init_lookups()
         return self.set_alternates(alternates)
@@ -358,15 +393,16 @@ class Index:
         stems = [
             [stem(t) for t in tokenize(normalize(q)) if t not in STOP_WORDS] for _, q in alternates
         ]
-        counts = CountVectorizer(analyzer=_identity)
-        m = counts.fit_transform(stems)
-        self.alt_vocabulary_ = {k: int(v) for k, v in counts.vocabulary_.items()}
-        tfidf = TfidfTransformer(sublinear_tf=True).fit(m)
-        df = np.bincount(m.indices, minlength=m.shape[1])
+        vocab: dict[str, int] = {}
+        for row in stems:
+            for s in row:
+                vocab.setdefault(s, len(vocab))
+        m = _count_matrix([[vocab[s] for s in row] for row in stems], len(vocab))
+        self.alt_vocabulary_ = vocab
         # +0.5: questions share "python" and friends, but question words still separate them
-        tfidf.idf_ = _idf_without_floor(df, len(alternates), 0.5)
-        self.alt_idf_ = tfidf.idf_.astype(np.float32)
-        self.alt_ = _Columns(tfidf.transform(m))
+        df = np.bincount(m.indices, minlength=m.shape[1])
+        self.alt_idf_ = _idf_without_floor(df, len(alternates), 0.5).astype(np.float32)
+        self.alt_ = _Columns(_tfidf(m, self.alt_idf_))
         self.alt_owner_ = np.array([i for i, _ in alternates], dtype=np.int64)
         # all of a passage's alternates pooled into one pseudo-document (document expansion):
         # a new phrasing may share words with several of them but be close to none alone
@@ -378,9 +414,7 @@ class Index:
             ),
             shape=(len(owners), len(alternates)),
         )
-        pooled = TfidfTransformer(sublinear_tf=True).fit(pool @ m)
-        pooled.idf_ = tfidf.idf_
-        self.alt_pool_ = _Columns(pooled.transform(pool @ m))
+        self.alt_pool_ = _Columns(_tfidf((pool @ m).tocsr(), self.alt_idf_))
         self.alt_pool_owner_ = np.array(owners, dtype=np.int64)
         return self
 
@@ -413,7 +447,7 @@ class Index:
         of two letters is one edit; 1 edit for words under 6 letters, else max_edits)."""
         if self.max_edits == 0 or len(token) < 4 or not token.isalpha():
             return None
-        if self.guard_common_words and is_common_word(token):
+        if self.guard_common_words and token in self.common_words_:
             return None
         if token in self._corrections:
             return self._corrections[token]
@@ -519,7 +553,7 @@ class Index:
             )
         else:
             found: dict[int, float] = {}
-            for g in self._ngram_analyzer(tok):
+            for g in char_wb_ngrams(tok, self.ngram_range):
                 j = self.ngram_vocabulary_.get(g)
                 if j is not None:
                     found[j] = found.get(j, 0.0) + 1.0

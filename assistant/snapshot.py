@@ -18,7 +18,7 @@ import numpy as np
 from .corpus import Document, Passage, document_files
 from .index import Index
 
-FORMAT = 1
+FORMAT = 2  # bump whenever Index.get_state's layout changes
 
 
 def _curated_files(corpus: Path) -> list[Path]:
@@ -81,12 +81,15 @@ def load(folder: Path, fp: str) -> tuple[list[Document], Index] | None:
             arrays = {k: npz[k] for k in npz.files}
     except (OSError, ValueError, KeyError):
         return None
-    docs = []
-    for d in data["documents"]:
-        doc = Document(d["doc_id"], d["title"], Path(d["path"]), d["language"])
-        doc.passages = [
-            Passage(pid, d["title"], d["doc_id"], pos, text, section)
-            for pid, pos, text, section in d["passages"]
-        ]
-        docs.append(doc)
-    return docs, Index.from_state(arrays, data["index"])
+    try:
+        docs = []
+        for d in data["documents"]:
+            doc = Document(d["doc_id"], d["title"], Path(d["path"]), d["language"])
+            doc.passages = [
+                Passage(pid, d["title"], d["doc_id"], pos, text, section)
+                for pid, pos, text, section in d["passages"]
+            ]
+            docs.append(doc)
+        return docs, Index.from_state(arrays, data["index"])
+    except (KeyError, ValueError, TypeError, IndexError):  # written by another layout: rebuild
+        return None

@@ -92,20 +92,18 @@ def stem(token: str) -> str:
     return s
 
 
-@lru_cache(maxsize=100_000)
-def is_common_word(token: str) -> bool:
-    """Whether a token is an everyday word of English or Norwegian (wordfreq's small lists,
-    Zipf frequency >= 3): such a word is never "corrected" into a corpus word — "charge" is not
-    a typo of "change", it is a word the corpus does not use."""
-    from wordfreq import zipf_frequency
+@lru_cache(maxsize=1)
+def common_words() -> frozenset[str]:
+    """Everyday words of English and Norwegian (wordfreq's small lists, Zipf frequency >= 3).
+    Such a word is never "corrected" into a corpus word: "charge" is not a typo of "change",
+    it is a word the corpus does not use. Built into the index, so serving never loads it."""
+    from wordfreq import get_frequency_dict
 
-    return (
-        max(
-            zipf_frequency(token, "en", wordlist="small"),
-            zipf_frequency(token, "nb", wordlist="small"),
-        )
-        >= 3.0
-    )
+    words: set[str] = set()
+    for lang in ("en", "nb"):
+        freqs = get_frequency_dict(lang, wordlist="small")
+        words.update(w for w, f in freqs.items() if f >= 1e-6 and w.isalpha())
+    return frozenset(words)
 
 
 def content_tokens(tokens: list[str]) -> list[str]:

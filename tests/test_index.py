@@ -67,3 +67,13 @@ def test_factors_demote_or_leave_passages_out():
     assert 2 not in idx.search(q, k=4, factors={2: 0.0}).indices.tolist()
     half = idx.search(q, k=4, factors={2: 0.5})
     assert half.scores[half.indices.tolist().index(2)] == 0.5 * full.scores[0]
+
+
+def test_char_ngrams_are_sklearns_char_wb_ngrams():
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from assistant.index import char_wb_ngrams
+
+    sk = CountVectorizer(analyzer="char_wb", ngram_range=(3, 5), lowercase=False).build_analyzer()
+    for word in ["a", "ab", "abc", "flask", "node.js", "sikkerhet", "x" * 12]:
+        assert char_wb_ngrams(word, (3, 5)) == sk(word)

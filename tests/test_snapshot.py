@@ -64,3 +64,29 @@ def test_index_command_builds_the_snapshot(capsys, monkeypatch, write, tmp_path)
     assert "3 passages from 1 documents" in capsys.readouterr().out
     assert (snapshot.folder_for(tmp_path / "ix", path) / "index.npz").is_file()
     assert main(["index", "--force"]) == 0
+
+
+def test_a_server_builds_in_a_child_and_never_imports_the_builder(write, tmp_path):
+    import subprocess
+    import sys
+
+    path = write("tea.txt", DOC)
+    code = (
+        "import sys; from pathlib import Path; from assistant import Assistant;"
+        f"b = Assistant.load(Path({str(path)!r}), index_dir=Path({str(tmp_path / 'ix')!r}),"
+        " build_in_child=True);"
+        "assert 'Oolong' in b.ask('what is oolong?')['answers'][0]['text'];"
+        "print(any(m.startswith('sklearn') for m in sys.modules), 'wordfreq' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_a_broken_corpus_fails_the_child_build_with_the_files_name(write, tmp_path):
+    import pytest
+
+    from assistant import CorpusError
+
+    bad = write("bad.txt", b"\xff\xfe\x00")
+    with pytest.raises(CorpusError, match="bad.txt"):
+        Assistant.load(bad, index_dir=tmp_path / "ix", build_in_child=True)
