@@ -36,6 +36,7 @@ from .text import (
 )
 
 DENSE_LIMIT = 4_000_000  # matrices up to this many cells are kept dense for speed
+_EMPTY = (np.zeros(0, np.int64), np.zeros(0, np.float32))
 
 
 class Ranked(NamedTuple):
@@ -81,6 +82,11 @@ class Query:
         """Terms that carry the question's topic."""
         return [t for t in self.terms if t.content]
 
+    @property
+    def missing(self) -> int:
+        """How many content words neither the corpus nor the glossary knows."""
+        return sum(1 for t in self.terms if t.content and not t.known and not t.expansions)
+
 
 def _l2(w: np.ndarray) -> np.ndarray:
     n = float(np.sqrt(np.dot(w, w)))
@@ -94,13 +100,15 @@ class _Columns:
         self.shape = matrix.shape
         self.csr = matrix.tocsr().astype(np.float32)
         small = matrix.shape[0] * matrix.shape[1] <= DENSE_LIMIT
-        self.dense = self.csr.toarray() if small else None
+        # features x rows, C order: a query's few features are a few contiguous rows
+        self.dense_t = np.ascontiguousarray(self.csr.toarray().T) if small else None
+        self.dense = self.dense_t.T if small else None
         self.csc = None if small else self.csr.tocsc()
 
     def score(self, idx: np.ndarray, w: np.ndarray) -> np.ndarray:
         """Dot product of every row with the sparse query (idx, w)."""
-        if self.dense is not None:
-            return self.dense[:, idx] @ w
+        if self.dense_t is not None:
+            return w @ self.dense_t[idx]
         out = np.zeros(self.shape[0], np.float32)
         indptr, indices, data = self.csc.indptr, self.csc.indices, self.csc.data
         for j, wj in zip(idx.tolist(), w.tolist(), strict=True):
@@ -248,7 +256,7 @@ class Index:
         ngrams = CountVectorizer(analyzer="char_wb", ngram_range=self.ngram_range, lowercase=False)
         self.word_ngrams_ = ngrams.fit_transform(raw_words).tocsr()
         self.ngram_vocabulary_: dict[str, int] = {k: int(v) for k, v in ngrams.vocabulary_.items()}
-        self._ngram_cache: dict[str, list[tuple[int, float]]] = {}
+        self._ngram_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         char_counts = (raw_counts @ self.word_ngrams_).tocsr()
         char_tfidf = TfidfTransformer(sublinear_tf=True).fit(char_counts)
         self.char_idf_ = char_tfidf.idf_.astype(np.float32)
@@ -276,15 +284,23 @@ class Index:
 
     def _init_lookups(self) -> None:
         """Derived lookups, built after fitting or loading."""
+        self.max_idf_ = float(self.idf_.max(initial=1.0))
         self.terms_by_id_ = [""] * len(self.vocabulary_)
         for term, j in self.vocabulary_.items():
             self.terms_by_id_[j] = term
         self._sentence_cache: dict[int, list[tuple[str, frozenset[str]]]] = {}
+        self._terms_cache: dict[int, frozenset[str]] = {}
 
     def passage_terms(self, i: int) -> frozenset[str]:
-        """The stems of passage i (from its row of the word matrix)."""
-        m = self.word_.csr
-        return frozenset(self.terms_by_id_[j] for j in m.indices[m.indptr[i] : m.indptr[i + 1]])
+        """The stems of passage i (from its row of the word matrix; cached)."""
+        found = self._terms_cache.get(i)
+        if found is None:
+            m = self.word_.csr
+            ids = m.indices[m.indptr[i] : m.indptr[i + 1]].tolist()
+            found = frozenset(self.terms_by_id_[j] for j in ids)
+            if len(self._terms_cache) < 20_000:
+                self._terms_cache[i] = found
+        return found
 
     def sentences(self, i: int) -> list[tuple[str, frozenset[str]]]:
         """Passage i's sentences with their stems, split on first use."""
@@ -402,8 +418,14 @@ class Index:
         # +0.5: questions share "python" and friends, but question words still separate them
         df = np.bincount(m.indices, minlength=m.shape[1])
         self.alt_idf_ = _idf_without_floor(df, len(alternates), 0.5).astype(np.float32)
+        self.alt_max_idf_ = float(self.alt_idf_.max(initial=1.0))
         self.alt_ = _Columns(_tfidf(m, self.alt_idf_))
         self.alt_owner_ = np.array([i for i, _ in alternates], dtype=np.int64)
+        # per-passage maximum by reduceat over the questions grouped by passage
+        self._alt_order = np.argsort(self.alt_owner_, kind="stable")
+        grouped = self.alt_owner_[self._alt_order]
+        self._alt_starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
+        self._alt_groups = grouped[self._alt_starts]
         # all of a passage's alternates pooled into one pseudo-document (document expansion):
         # a new phrasing may share words with several of them but be close to none alone
         owners = sorted(set(self.alt_owner_.tolist()))
@@ -519,74 +541,74 @@ class Index:
         return Query(text, terms, weights)
 
     def _encode(
-        self, query: Query, vocab: dict[str, int], idf: np.ndarray
+        self, query: Query, vocab: dict[str, int], idf: np.ndarray, max_idf: float
     ) -> tuple[np.ndarray, np.ndarray]:
         """The query's sparse vector in a channel's vocabulary, L2-normalised together with
         the words the corpus has never seen: each unknown content word counts as a rare
         word that matched nothing, so "What is your phone number?" scores low everywhere."""
-        weights = query.weights
-        idx = [vocab[s] for s in weights if s in vocab]
+        idx, weights = [], []
+        for s, x in query.weights.items():
+            j = vocab.get(s)
+            if j is not None:
+                idx.append(j)
+                weights.append(x)
         if not idx:
-            return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        ia = np.fromiter(idx, np.int64, len(idx))
-        w = np.fromiter((weights[s] for s in weights if s in vocab), np.float32, len(idx)) * idf[ia]
-        missing = self.unknown_in_norm and sum(
-            1 for t in query.terms if t.content and not t.known and not t.expansions
-        )
-        norm = float(np.sqrt(np.dot(w, w) + missing * float(idf.max(initial=1.0)) ** 2))
+            return _EMPTY
+        ia = np.array(idx, dtype=np.int64)
+        w = np.array(weights, dtype=np.float32) * idf[ia]
+        missing = query.missing if self.unknown_in_norm else 0
+        norm = float(np.sqrt(np.dot(w, w) + missing * max_idf * max_idf))
         return ia, (w / norm if norm > 0 else w)
 
-    def _token_ngrams(self, tok: str) -> list[tuple[int, float]]:
-        """The char n-gram ids and counts of one word (cached)."""
+    def _token_ngrams(self, tok: str) -> tuple[np.ndarray, np.ndarray]:
+        """One word's char n-gram ids and weights, (1 + ln count) x idf (cached)."""
         cached = self._ngram_cache.get(tok)
         if cached is not None:
             return cached
         row = self.raw_vocabulary_.get(tok)
         if row is not None:
             s, e = self.word_ngrams_.indptr[row], self.word_ngrams_.indptr[row + 1]
-            grams = list(
-                zip(
-                    self.word_ngrams_.indices[s:e].tolist(),
-                    self.word_ngrams_.data[s:e].tolist(),
-                    strict=True,
-                )
-            )
+            ids = self.word_ngrams_.indices[s:e].astype(np.int64)
+            counts = self.word_ngrams_.data[s:e].astype(np.float32)
         else:
             found: dict[int, float] = {}
             for g in char_wb_ngrams(tok, self.ngram_range):
                 j = self.ngram_vocabulary_.get(g)
                 if j is not None:
                     found[j] = found.get(j, 0.0) + 1.0
-            grams = list(found.items())
+            ids = np.array(list(found), dtype=np.int64)
+            counts = np.array(list(found.values()), dtype=np.float32)
+        grams = (ids, (1.0 + np.log(counts)) * self.char_idf_[ids])
         if len(self._ngram_cache) < 100_000:
             self._ngram_cache[tok] = grams
         return grams
 
     def _encode_chars(self, tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        counts: dict[int, float] = {}
-        for tok in tokens:
-            for j, c in self._token_ngrams(tok):
-                counts[j] = counts.get(j, 0.0) + c
-        if not counts:
-            return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        idx = np.fromiter(counts, np.int64, len(counts))
-        tf = np.fromiter(counts.values(), np.float32, len(counts))
-        return idx, _l2((1.0 + np.log(tf)) * self.char_idf_[idx])
+        """The query's char vector: each word's n-grams weighted on their own (a gram shared by
+        two query words appears twice, which the dot product adds up), L2-normalised."""
+        parts = [self._token_ngrams(tok) for tok in tokens]
+        if not parts:
+            return _EMPTY
+        if len(parts) == 1:
+            return parts[0][0], _l2(parts[0][1])
+        return np.concatenate([p[0] for p in parts]), _l2(np.concatenate([p[1] for p in parts]))
 
     def search(self, query: Query, k: int = 10, factors: dict[int, float] | None = None) -> Ranked:
         """Rank passages for a parsed query: fused score, best first, at most k.
 
         ``factors`` multiplies the scores of some passages (0 leaves them out)."""
         n = self.n_passages_
-        widx, ww = self._encode(query, self.vocabulary_, self.idf_)
+        widx, ww = self._encode(query, self.vocabulary_, self.idf_, self.max_idf_)
         word = self.word_.score(widx, ww) if len(widx) else np.zeros(n, np.float32)
 
         alt = np.zeros(n, np.float32)
         if self.alt_ is not None:
-            aidx, aw = self._encode(query, self.alt_vocabulary_, self.alt_idf_)
+            aidx, aw = self._encode(query, self.alt_vocabulary_, self.alt_idf_, self.alt_max_idf_)
             if len(aidx):
                 per_question = self.alt_.score(aidx, aw)
-                np.maximum.at(alt, self.alt_owner_, per_question)
+                alt[self._alt_groups] = np.maximum.reduceat(
+                    per_question[self._alt_order], self._alt_starts
+                )
                 if self.pool_weight:
                     pooled = self.alt_pool_.score(aidx, aw)
                     alt[self.alt_pool_owner_] = (1 - self.pool_weight) * alt[
@@ -611,8 +633,11 @@ class Index:
         for i, f in (factors or {}).items():
             fused[i] = fused[i] * f if f > 0 else -1.0
         k = max(1, min(k, n))
-        top = np.argpartition(-fused, k - 1)[:k] if k < n else np.arange(n)
-        top = top[np.lexsort((top, -fused[top]))]
+        if n > 4 * k + 64:  # large corpora: partition first, then order the few
+            top = np.sort(np.argpartition(-fused, k - 1)[:k])
+            top = top[np.argsort(-fused[top], kind="stable")]
+        else:  # stable: ties go to the earlier passage
+            top = np.argsort(-fused, kind="stable")[:k]
         top = top[fused[top] >= 0]
         return Ranked(top, fused[top], word[top], char[top], alt[top])
 
