@@ -156,6 +156,7 @@ def read_markdown(path: Path) -> tuple[str, list[Block]]:
     return title or _title_from_name(path), blocks
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _HTML_SKIP = {"script", "style", "nav", "header", "footer", "aside", "form", "noscript", "pre"}
 _HTML_BLOCKS = {"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd", "blockquote"}
 
@@ -164,7 +165,8 @@ def read_html(path: Path) -> tuple[str, list[Block]]:
     """HTML via lxml: paragraphs, list items and headings of the main content."""
     import lxml.html
 
-    text = _read_text(path)
+    # characters XML forbids make lxml raise ValueError later, while dropping elements
+    text = _NOT_XML.sub(" ", _read_text(path))
     try:
         root = lxml.html.document_fromstring(text)
     except Exception as exc:  # lxml raises several types for unparsable input

@@ -31,8 +31,8 @@ class _Vocabulary:
 
 
 def _language(tokens: list[str]) -> str:
-    hits = language_hits(tokens).most_common(1)
-    return hits[0][0] if hits else ""
+    hits = language_hits(tokens)
+    return max(sorted(hits), key=hits.__getitem__) if hits else ""
 
 
 def _build(questions: list[str]) -> _Vocabulary:
