@@ -1,0 +1,339 @@
+"""JSON-lines logging with a request id and redaction of secrets; the request-id, access-log
+and unhandled-error middlewares; uvicorn's log configuration in the same format."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from contextvars import ContextVar
+from typing import IO, Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REDACTED = "[REDACTED]"
+REQUEST_ID_HEADER = b"x-request-id"
+_VALID_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
+
+request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+access_log = logging.getLogger("assistant.access")
+error_log = logging.getLogger("assistant.error")
+
+# ---------------------------------------------------------------- redaction
+
+# A key whose value is never logged: compared lower-cased, "-" read as "_", by substring.
+_SECRET_KEY = re.compile(
+    r"passw|pwd|secret|token|authoriz|cookie|csrf|xsrf|session|^sid$|api_?key|credential"
+    r"|private_?key"
+)
+_KEYS = (
+    r"password|passwd|pwd|secret|[\w-]*token|authorization|proxy-authorization|cookie|set-cookie"
+    r"|csrf[\w-]*|xsrf[\w-]*|session[\w-]*|sid|api[_-]?key"
+)
+_MESSAGE_PATTERNS = [
+    # an Authorization scheme and its credentials: "Bearer abc.def", "Basic dXNlcjpw"
+    (re.compile(r"\b((?i:bearer)|Basic|Digest)(\s+)[A-Za-z0-9._~+/=:-]{4,}"), r"\1\2"),
+    # a header line or dict entry whose whole value is secret (a cookie holds several pairs)
+    (
+        re.compile(
+            r"(?i)\b((?:proxy-)?authorization|(?:set-)?cookie)(['\"]?\s*[:=]\s*)"
+            r"(?:b?\"[^\"]*\"|b?'[^']*'|[^\n]*)"
+        ),
+        r"\1\2",
+    ),
+    # an ASGI header tuple: (b'cookie', b'sid=1')
+    (
+        re.compile(
+            r"(?i)(b?['\"](?:(?:proxy-)?authorization|(?:set-)?cookie)['\"]\s*,\s*)"
+            r"(?:b?\"[^\"]*\"|b?'[^']*')"
+        ),
+        r"\1",
+    ),
+    # key=value, key: value, "key": "value" (form bodies, query strings, reprs, cookies)
+    (
+        re.compile(
+            rf"(?i)\b({_KEYS})(['\"]?\s*[:=]\s*)(?!\[REDACTED\])"
+            r"(?:\"[^\"]*\"|'[^']*'|[^\s,;&}\])'\"]+)"
+        ),
+        r"\1\2",
+    ),
+]
+
+
+# Text without any of these words holds no credential the patterns above would find.
+_TRIGGER = re.compile(
+    r"(?i)bearer|basic|digest|authoriz|cookie|passw|pwd|secret|token|csrf|xsrf|session|sid"
+    r"|api.?key"
+)
+
+
+def secret_key(key: object) -> bool:
+    """Whether a field of this name holds a secret (password, token, cookie, ...)."""
+    return bool(_SECRET_KEY.search(str(key).lower().replace("-", "_")))
+
+
+def redact_text(text: str) -> str:
+    """The text with credentials replaced by [REDACTED]."""
+    if not text or not _TRIGGER.search(text):
+        return text
+    for pattern, keep in _MESSAGE_PATTERNS:
+        text = pattern.sub(keep + REDACTED, text)
+    return text
+
+
+def redact(value: Any) -> Any:
+    """A copy of a value (dicts, lists, header tuples, strings) with its secrets redacted."""
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, bytes):
+        return redact_text(value.decode("utf-8", "replace"))
+    if isinstance(value, dict):
+        return {k: REDACTED if secret_key(k) else redact(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = list(value)
+        if len(items) == 2 and isinstance(items[0], str | bytes):
+            name = items[0].decode("latin-1") if isinstance(items[0], bytes) else items[0]
+            if secret_key(name):  # a (header name, value) pair
+                return [name, REDACTED]
+        return [redact(v) for v in items]
+    return value
+
+
+# The attributes every LogRecord has; anything else came in through `extra=`.
+_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",  # uvicorn's coloured copy of the message
+    "_redacted",
+}
+
+
+class RedactionFilter(logging.Filter):
+    """Rewrites a record so that no password, token, cookie or Authorization value remains in
+    its message, its extra fields or its traceback. Never drops a record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "_redacted", False):
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string must not lose the record
+            message = f"{record.msg!r} {record.args!r}"
+        record.msg, record.args = redact_text(message), ()
+        fields = vars(record)
+        for key in fields.keys() - _STANDARD:
+            fields[key] = REDACTED if secret_key(key) else redact(fields[key])
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact_text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact_text(record.stack_info)
+        record._redacted = True
+        return True
+
+
+_redaction = RedactionFilter()
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request_id, then the extra
+    fields (and ``exception`` with the traceback); redacted as by RedactionFilter."""
+
+    _stamp: tuple[int, str] = (-1, "")  # (a second, its ISO form): strftime once a second
+
+    def format(self, record: logging.LogRecord) -> str:
+        _redaction.filter(record)
+        second, stamp = self._stamp
+        if int(record.created) != second:
+            second = int(record.created)
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            self._stamp = (second, stamp)
+        entry: dict[str, Any] = {
+            "time": f"{stamp}.{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.msg,
+            "request_id": request_id.get(),
+        }
+        fields = vars(record)
+        for key in fields.keys() - _STANDARD:
+            if key not in entry:
+                entry[key] = fields[key]
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = record.stack_info
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def configure_logging(level: str | int = "INFO", stream: IO[str] | None = None) -> logging.Handler:
+    """Send every log record to ``stream`` (stderr) as JSON lines, redacted; returns the handler.
+
+    Replaces the handler a previous call installed, so calling it twice is harmless.
+    """
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_assistant", False):
+            root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr if stream is None else stream)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RedactionFilter())
+    handler._assistant = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level)
+    return handler
+
+
+def uvicorn_log_config(level: str = "INFO") -> dict[str, Any]:
+    """A ``log_config`` for ``uvicorn.run``: uvicorn's and the app's records as JSON lines.
+
+    uvicorn's own access log is off (it would log query strings); RequestIdMiddleware writes
+    one line per request instead. Applied in every worker process.
+    """
+    level = level.upper()
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"redact": {"()": "assistant.logs.RedactionFilter"}},
+        "formatters": {"json": {"()": "assistant.logs.JsonFormatter"}},
+        "handlers": {
+            "default": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "filters": ["redact"],
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "loggers": {
+            "uvicorn": {"handlers": ["default"], "level": level, "propagate": False},
+            "uvicorn.error": {"level": level},
+            "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+        },
+        "root": {"handlers": ["default"], "level": level},
+    }
+
+
+# ---------------------------------------------------------------- middleware
+
+
+class RequestIdMiddleware:
+    """Gives each HTTP request an id and writes one access-log line for it.
+
+    The id is the client's ``X-Request-ID`` when valid (1-64 of ``[A-Za-z0-9-]``), else a new
+    uuid4 hex. It is in ``logs.request_id`` (a contextvar: every log line of the request
+    carries it) and in the response's ``X-Request-ID`` header. The access line (logger
+    ``assistant.access``, INFO) has method, path (no query string), status, duration_ms and
+    the request id. Add it last, so that it wraps everything.
+    """
+
+    def __init__(self, app: ASGIApp, access: bool = True) -> None:
+        self.app = app
+        self.access = access
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        rid = None
+        for key, value in scope["headers"]:
+            if key == REQUEST_ID_HEADER:
+                text = value.decode("latin-1")
+                rid = text if _VALID_ID.fullmatch(text) else None
+                break
+        rid = rid or uuid.uuid4().hex
+        token = request_id.set(rid)
+        raw_id = rid.encode()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = [
+                    (k, v) for k, v in message.get("headers", ()) if k.lower() != REQUEST_ID_HEADER
+                ]
+                headers.append((REQUEST_ID_HEADER, raw_id))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if self.access and access_log.isEnabledFor(logging.INFO):
+                _access_line(scope, status, time.perf_counter() - start)
+            request_id.reset(token)
+
+
+def _access_line(scope: Scope, status: int, seconds: float) -> None:
+    """Log the access line; built by hand, skipping the caller look-up logging.info does."""
+    method, path = scope["method"], redact_text(scope["path"])
+    record = access_log.makeRecord(
+        access_log.name,
+        logging.INFO,
+        "",
+        0,
+        f"{method} {path} {status}",
+        (),
+        None,
+        extra={
+            "method": method,
+            "path": path,
+            "status": status,
+            "duration_ms": round(seconds * 1000, 2),
+            "_redacted": True,  # nothing secret in it: the path was redacted above
+        },
+    )
+    access_log.handle(record)
+
+
+GENERIC_ERROR = {"message": "Something went wrong on our side. Please try again later."}
+
+
+class UnhandledErrorMiddleware:
+    """Turns an exception that escaped the app into a generic 500 JSON body (no traceback, no
+    SQL), logged with its traceback and the request id (logger ``assistant.error``).
+
+    Starlette runs an ``Exception`` handler outside every user middleware, so its 500 would miss
+    the security headers and the request id: add this one just inside them instead.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception:
+            error_log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            if started:  # the response is broken already; the server closes the connection
+                return
+            body = json.dumps(GENERIC_ERROR).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,230 @@
+"""JSON-lines logs: shape, redaction of secrets, request ids, access lines, generic 500s."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import logging.config
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI, Request
+from fastapi.testclient import TestClient
+
+from assistant.logs import (
+    GENERIC_ERROR,
+    RequestIdMiddleware,
+    UnhandledErrorMiddleware,
+    configure_logging,
+    redact,
+    redact_text,
+    request_id,
+    uvicorn_log_config,
+)
+
+SECRETS = [f"S3CRET{i}xyz" for i in range(12)]
+log = logging.getLogger("assistant.test")
+
+
+class Lines:
+    """The JSON lines written so far to a stream."""
+
+    def __init__(self, stream: io.StringIO) -> None:
+        self.stream = stream
+
+    @property
+    def text(self) -> str:
+        return self.stream.getvalue()
+
+    def __call__(self) -> list[dict]:
+        return [json.loads(line) for line in self.text.splitlines() if line.strip()]
+
+
+@pytest.fixture()
+def lines() -> Iterator[Lines]:
+    """configure_logging() into a StringIO; the root logger is restored afterwards."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    stream = io.StringIO()
+    configure_logging("INFO", stream)
+    yield Lines(stream)
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+    root.setLevel(level)
+
+
+def test_every_line_is_json_with_the_standard_fields(lines: Lines) -> None:
+    log.info("hello %s", "world", extra={"passages": 3, "detail": {"a": [1, 2]}})
+    log.warning("a warning")
+    log.debug("not shown at INFO")
+    entries = lines()
+    assert len(entries) == 2
+    first = entries[0]
+    assert first["message"] == "hello world"
+    assert first["level"] == "INFO"
+    assert first["logger"] == "assistant.test"
+    assert first["request_id"] is None
+    assert first["passages"] == 3 and first["detail"] == {"a": [1, 2]}
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", first["time"])
+
+
+def test_configure_logging_twice_does_not_double_lines(lines: Lines) -> None:
+    configure_logging("INFO", lines.stream)
+    log.info("once")
+    assert len(lines()) == 1
+
+
+def test_no_secret_reaches_the_log(lines: Lines) -> None:
+    s = SECRETS
+    log.info("request headers: Authorization: Bearer %s", s[0])
+    log.info("login attempt", extra={"password": s[1], "username": "bob"})
+    log.info("form body %s", f"username=bob&password={s[2]}&csrf_token={s[3]}")
+    log.info(
+        "headers",
+        extra={"headers": {"Authorization": f"Basic {s[4]}", "Cookie": f"session={s[5]}; a=1"}},
+    )
+    log.info("asgi headers %s", [(b"cookie", f"sid={s[6]}".encode()), (b"host", b"example")])
+    log.info("set-cookie: session=%s; HttpOnly; Path=/", s[7])
+    log.info("new token", extra={"token": s[8], "api_key": s[9]})
+    log.info("settings %s", {"password": s[10], "user": "bob"})
+    try:
+        raise RuntimeError(f"login failed for token={s[11]}")
+    except RuntimeError:
+        log.exception("boom")
+    text = lines.text
+    for secret in SECRETS:
+        assert secret not in text
+    entries = lines()  # still JSON after redaction
+    assert len(entries) == 9
+    assert entries[1]["password"] == "[REDACTED]" and entries[1]["username"] == "bob"
+    assert "username=bob" in entries[2]["message"]
+    assert entries[3]["headers"] == {"Authorization": "[REDACTED]", "Cookie": "[REDACTED]"}
+    assert "Traceback" in entries[-1]["exception"]
+    assert "[REDACTED]" in entries[-1]["exception"]
+
+
+def test_redaction_keeps_ordinary_words() -> None:
+    for text in ("the token was invalid", "basic idea", "a session ended", "GET /api/ask 200"):
+        assert redact_text(text) == text
+    assert redact({"question": "What is Django?", "top_k": 3}) == {
+        "question": "What is Django?",
+        "top_k": 3,
+    }
+    assert redact([(b"authorization", b"Bearer abcdef")]) == [["authorization", "[REDACTED]"]]
+
+
+# ---------------------------------------------------------------- middleware
+
+
+def make_app() -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/hello")
+    async def hello(request: Request) -> dict[str, str | None]:
+        log.info("inside the handler")
+        return {"request_id": request_id.get()}
+
+    @app.get("/sync")
+    def sync() -> dict[str, str | None]:  # runs in a thread: the id must follow
+        log.info("inside a sync handler")
+        return {"request_id": request_id.get()}
+
+    @app.get("/boom")
+    async def boom() -> dict[str, str]:
+        raise RuntimeError("SELECT * FROM staff WHERE password='hunter2'")
+
+    app.add_middleware(UnhandledErrorMiddleware)
+    app.add_middleware(RequestIdMiddleware)
+    return app
+
+
+@pytest.fixture()
+def client() -> Iterator[TestClient]:
+    with TestClient(make_app()) as c:
+        yield c
+
+
+def test_request_id_round_trip(client: TestClient, lines: Lines) -> None:
+    r = client.get("/hello", headers={"X-Request-ID": "abc-123-DEF"})
+    assert r.headers["x-request-id"] == "abc-123-DEF"
+    assert r.json() == {"request_id": "abc-123-DEF"}
+    handler_line = next(e for e in lines() if e["message"] == "inside the handler")
+    assert handler_line["request_id"] == "abc-123-DEF"
+    assert request_id.get() is None  # reset after the request
+
+
+@pytest.mark.parametrize("bad", ["has space", "x" * 65, "<script>", "a_b", "é"])
+def test_invalid_request_id_is_replaced(client: TestClient, bad: str) -> None:
+    r = client.get("/hello", headers={"X-Request-ID": bad.encode("utf-8")})
+    assert re.fullmatch(r"[0-9a-f]{32}", r.headers["x-request-id"])
+
+
+def test_request_id_is_made_and_follows_into_threads(client: TestClient, lines: Lines) -> None:
+    r = client.get("/sync")
+    rid = r.headers["x-request-id"]
+    assert re.fullmatch(r"[0-9a-f]{32}", rid)
+    assert r.json() == {"request_id": rid}
+    assert next(e for e in lines() if e["message"] == "inside a sync handler")["request_id"] == rid
+    assert client.get("/sync").headers["x-request-id"] != rid
+
+
+def test_access_line_per_request(client: TestClient, lines: Lines) -> None:
+    r = client.get("/hello?q=secret-search&token=abc", headers={"X-Request-ID": "req-1"})
+    access = [e for e in lines() if e["logger"] == "assistant.access"]
+    assert len(access) == 1
+    line = access[0]
+    assert line["method"] == "GET"
+    assert line["path"] == "/hello"  # never the query string
+    assert line["status"] == r.status_code == 200
+    assert line["request_id"] == "req-1"
+    assert isinstance(line["duration_ms"], float) and line["duration_ms"] >= 0
+    assert "secret-search" not in json.dumps(access)  # (the test client logs its own URL)
+    client.get("/missing")
+    assert [e["status"] for e in lines() if e["logger"] == "assistant.access"] == [200, 404]
+
+
+def test_unhandled_error_is_a_generic_500_logged_with_the_request_id(
+    client: TestClient, lines: Lines
+) -> None:
+    r = client.get("/boom", headers={"X-Request-ID": "req-boom"})
+    assert r.status_code == 500
+    assert r.json() == GENERIC_ERROR
+    assert "SELECT" not in r.text and "Traceback" not in r.text
+    assert r.headers["x-request-id"] == "req-boom"
+    error = next(e for e in lines() if e["logger"] == "assistant.error")
+    assert error["level"] == "ERROR"
+    assert error["request_id"] == "req-boom"
+    assert "RuntimeError" in error["exception"]
+    assert "hunter2" not in lines.text
+    access = next(e for e in lines() if e["logger"] == "assistant.access")
+    assert access["status"] == 500
+
+
+def test_uvicorn_log_config_writes_json(capsys: pytest.CaptureFixture[str]) -> None:
+    names = ["", "uvicorn", "uvicorn.error", "uvicorn.access"]
+    saved = {
+        n: (
+            logging.getLogger(n).level,
+            list(logging.getLogger(n).handlers),
+            logging.getLogger(n).propagate,
+        )
+        for n in names
+    }
+    try:
+        logging.config.dictConfig(uvicorn_log_config("info"))
+        logging.getLogger("uvicorn.error").info("Started server process [%d]", 42)
+        logging.getLogger("uvicorn.access").info("GET /?token=abc 200")  # off: we log our own
+        logging.getLogger("assistant.x").warning("cookie: sid=%s", SECRETS[0])
+    finally:
+        for n, (level, handlers, propagate) in saved.items():
+            logger = logging.getLogger(n)
+            logger.setLevel(level)
+            logger.handlers[:] = handlers
+            logger.propagate = propagate
+    entries = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert [e["logger"] for e in entries] == ["uvicorn.error", "assistant.x"]
+    assert entries[0]["message"] == "Started server process [42]"
+    assert SECRETS[0] not in json.dumps(entries)
