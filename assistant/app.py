@@ -1,8 +1,10 @@
 """create_app(settings) -> FastAPI: the public routes (chat page, article page, widget, visitor
-API: ask, suggest, feedback; health)."""
+API: ask, suggest, feedback; health), the staff routes (staff.py) and the background work
+(question log, taught-phrasings sync)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import threading
@@ -17,6 +19,8 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from . import staff
+from .background import QuestionLog, TaughtSync
 from .bot import Assistant
 from .config import Settings
 from .marks import passage_parts
@@ -161,14 +165,18 @@ def get_assistant(request: Request) -> Assistant:
     return request.app.state.assistant
 
 
-def get_store(request: Request) -> Store:
-    """The storage opened in the lifespan (opened here if it could not be then)."""
-    state = request.app.state
+def open_store(state: Any) -> Store:
+    """The app's storage: opened in the lifespan, or now if it could not be then."""
     if state.store is None:
         with _opening:
             if state.store is None:
                 state.store = Store.from_settings(state.settings)
     return state.store
+
+
+def get_store(request: Request) -> Store:
+    """The storage opened in the lifespan (opened here if it could not be then)."""
+    return open_store(request.app.state)
 
 
 def get_suggester(request: Request) -> Suggester:
@@ -190,18 +198,31 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if getattr(app.state, "assistant", None) is None:
-            app.state.assistant = Assistant.load(settings.corpus, index_dir=settings.index_dir)
+        state = app.state
+        sync = state.taught_sync = TaughtSync(lambda: state.assistant, lambda: open_store(state))
+        version, taught = None, []
         try:
-            app.state.store = Store.from_settings(settings)
-        except StorageError as exc:  # keep answering; feedback gets 503 until it opens
+            state.store = Store.from_settings(settings)
+            state.store.purge(settings.retention_days)
+            version, taught = sync.read()
+        except StorageError as exc:  # keep answering; staff and feedback get 503 until it opens
             log.error("storage unavailable at start: %s", exc)
-            app.state.store = None
+        if getattr(state, "assistant", None) is None:
+            state.assistant = Assistant.load(
+                settings.corpus, index_dir=settings.index_dir, extra_questions=taught
+            )
+            sync.version = version
+        elif version is not None:
+            sync.apply(version, taught)
+        state.question_log = QuestionLog(lambda: open_store(state)).start()
+        sync.start(asyncio.get_running_loop())
         try:
             yield
         finally:
-            if app.state.store is not None:
-                app.state.store.close()
+            sync.stop()
+            state.question_log.close()
+            if state.store is not None:
+                state.store.close()
 
     app = FastAPI(
         title="FAQ assistant",
@@ -213,6 +234,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     app.state.settings = settings
     app.state.assistant = assistant
     app.state.store = None
+    app.state.question_log = None  # started in the lifespan
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StorageError, _storage_unavailable)
     # Outermost last: security headers wrap everything, CORS answers preflights itself.
@@ -225,6 +247,12 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     templates.env.globals.update(passage_parts=passage_parts, confidence_hint=confidence_hint)
     static = settings.web / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    staff.install(app, templates)
+
+    def log_question(question: str, reply: dict[str, Any]) -> None:
+        """Queue a visitor's question for the log; never waits, never fails the request."""
+        if app.state.question_log is not None:
+            app.state.question_log.record(question, reply)
 
     @app.post(
         "/api/ask", response_model=AskReply, responses={422: {"description": "Invalid input"}}
@@ -232,6 +260,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     async def ask(body: AskRequest, bot: AssistantDep) -> Response:
         """Answer a question with the best passages of the article."""
         reply = bot.ask(body.question, body.history, body.top_k)
+        log_question(body.question, reply)
         return Response(json.dumps(reply, ensure_ascii=False), media_type="application/json")
 
     @app.get("/api/suggest", response_model=SuggestReply)
@@ -337,7 +366,9 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
                 else (f"Please keep the question under {MAX_QUESTION} characters.")
             )
             return render_chat(request, bot, turns, question, error)
-        turns.append({"question": question, "reply": bot.ask(question, history, 3)})
+        reply = bot.ask(question, history, 3)
+        log_question(question, reply)
+        turns.append({"question": question, "reply": reply})
         return render_chat(request, bot, turns)
 
     @app.get("/article/{doc_id:path}", response_class=HTMLResponse, include_in_schema=False)

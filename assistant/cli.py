@@ -1,12 +1,14 @@
-"""The `assistant` command: a thin layer over the library (serve, ask, passages)."""
+"""The `assistant` command: a thin layer over the library (serve, ask, passages, index, eval;
+staff accounts and tokens; purge and backup of the database)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from .config import Settings, SettingsError
 from .corpus import CorpusError
@@ -15,7 +17,26 @@ from .corpus import CorpusError
 def _load(settings: Settings):
     from .bot import Assistant
 
-    return Assistant.load(settings.corpus, index_dir=settings.index_dir)
+    return Assistant.load(
+        settings.corpus, index_dir=settings.index_dir, extra_questions=_taught(settings)
+    )
+
+
+def _taught(settings: Settings) -> list[tuple[str, str]]:
+    """The taught phrasings in the database, if there is one: the CLI answers as the server."""
+    if not settings.database_url and not settings.db_path.exists():
+        return []
+    from .store import StorageError, Store
+
+    try:
+        store = Store.from_settings(settings)
+        try:
+            return [(row["passage_id"], row["question"]) for row in store.taught()]
+        finally:
+            store.close()
+    except StorageError as exc:
+        print(f"assistant: warning: taught phrasings not loaded: {exc}", file=sys.stderr)
+        return []
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
@@ -120,6 +141,91 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _with_store(settings: Settings, work: Callable[[Any], int]) -> int:
+    """Run work(store) on the opened store; a storage or account error is a message, status 1."""
+    from .store import StorageError, Store
+
+    try:
+        store = Store.from_settings(settings)
+        try:
+            return work(store)
+        finally:
+            store.close()
+    except (StorageError, ValueError) as exc:
+        print(f"assistant: error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _read_password() -> str:
+    """The new password: typed twice at a terminal, else the first line of stdin."""
+    import getpass
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Password again: ") != password:
+            raise ValueError("the two passwords differ")
+        return password
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_staff(args: argparse.Namespace, settings: Settings) -> int:
+    """Manage staff accounts and their API tokens."""
+    from . import auth
+
+    name = args.name
+
+    def work(store) -> int:
+        if args.action in ("add", "password"):
+            password_hash = auth.hash_password(auth.check_password(_read_password()))
+            if args.action == "add":
+                store.add_staff(name, password_hash)
+                print(f"staff account {name!r} created")
+            else:
+                store.set_password_hash(name, password_hash)
+                print(f"password of {name!r} changed")
+        elif args.action == "remove":
+            if not store.remove_staff(name):
+                raise ValueError(f"no staff account named {name!r}")
+            print(f"staff account {name!r} removed, with its tokens and sessions")
+        elif args.action == "token":
+            token = auth.new_secret()
+            store.add_token(name, auth.digest(token))
+            print(f"New API token for {name!r} (shown once; only its hash is kept):")
+            print(token)
+        elif args.action == "revoke":
+            if store.get_staff(name) is None:
+                raise ValueError(f"no staff account named {name!r}")
+            print(f"{store.revoke_tokens(name)} token(s) of {name!r} revoked")
+        return 0
+
+    return _with_store(settings, work)
+
+
+def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
+    """Delete logged questions and feedback older than the retention period."""
+    days = args.days or settings.retention_days
+
+    def work(store) -> int:
+        print(f"{store.purge(days)} rows older than {days} days deleted")
+        return 0
+
+    return _with_store(settings, work)
+
+
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    """Copy the SQLite database, while it is in use, to a file."""
+    if args.path.exists():
+        print(f"assistant: error: {args.path} exists already", file=sys.stderr)
+        return 1
+
+    def work(store) -> int:
+        store.backup(args.path)
+        print(f"backed up {settings.db_path} to {args.path}")
+        return 0
+
+    return _with_store(settings, work)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `assistant` command."""
     p = argparse.ArgumentParser(
@@ -193,6 +299,46 @@ def build_parser() -> argparse.ArgumentParser:
     )
     e.add_argument("--json", action="store_true", help="print the whole report as JSON")
     e.set_defaults(func=cmd_eval)
+
+    st = sub.add_parser(
+        "staff",
+        help="manage staff accounts and API tokens",
+        description="Manage the accounts that sign in to /staff and their API tokens. "
+        "add and password read the password from stdin (at least 10 characters).",
+        epilog="example: printf '%s\\n' \"$PASSWORD\" | assistant staff add alice",
+    )
+    actions = st.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for action, text in (
+        ("add", "create an account; the password is read from stdin"),
+        ("remove", "delete an account with its tokens and sessions"),
+        ("token", "print a new API token (alone on the last line; only its hash is kept)"),
+        ("revoke", "revoke every API token of an account"),
+        ("password", "set a new password, read from stdin"),
+    ):
+        one = actions.add_parser(action, help=text, description=text[0].upper() + text[1:] + ".")
+        one.add_argument("name", metavar="NAME")
+    st.set_defaults(func=cmd_staff)
+
+    pu = sub.add_parser(
+        "purge",
+        help="delete logged questions and feedback past the retention period",
+        description="Delete logged questions and feedback older than ASSISTANT_RETENTION_DAYS "
+        "(default 90) days. The server also does this when it starts.",
+        epilog="example: assistant purge --days 30",
+    )
+    pu.add_argument("--days", type=int, choices=range(1, 36_501), metavar="{1..36500}")
+    pu.set_defaults(func=cmd_purge)
+
+    b = sub.add_parser(
+        "backup",
+        help="copy the SQLite database to a file",
+        description="Copy the SQLite database (ASSISTANT_DB) to PATH with SQLite's online "
+        "backup API; the server may keep running. To restore, stop the server and put the "
+        "copy in place of ASSISTANT_DB. (For PostgreSQL use pg_dump.)",
+        epilog="example: assistant backup /var/backups/assistant-$(date +%F).db",
+    )
+    b.add_argument("path", type=Path, metavar="PATH")
+    b.set_defaults(func=cmd_backup)
     return p
 
 

@@ -64,6 +64,8 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     rate_limit: int | None = None
     retention_days: int = 90
+    session_hours: int = 8
+    login_rate: int = 5
     dev: bool = False
 
     @classmethod
@@ -87,5 +89,7 @@ class Settings:
             allowed_origins=_list(env, "ASSISTANT_ALLOWED_ORIGINS"),
             rate_limit=_int(env, "ASSISTANT_RATE_LIMIT", None, 1, 1_000_000),
             retention_days=_int(env, "ASSISTANT_RETENTION_DAYS", 90, 1, 36_500) or 90,
+            session_hours=_int(env, "ASSISTANT_SESSION_HOURS", 8, 1, 720) or 8,
+            login_rate=_int(env, "ASSISTANT_LOGIN_RATE", 5, 1, 1000) or 5,
             dev=_bool(env, "ASSISTANT_DEV"),
         )

@@ -1,0 +1,172 @@
+"""Work the web app does off the request path: writing the question log, and keeping this
+process's taught phrasings in step with the store (and so with every other worker)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from .bot import Assistant
+from .store import Store, utcnow
+
+log = logging.getLogger("assistant")
+BATCH = 500  # rows per INSERT
+BACKLOG = 50_000  # questions waiting to be written; past it they are counted as failed
+_STOP = object()
+
+
+class QuestionLog:
+    """Visitor questions queued by the request handlers and written by one thread in batches.
+
+    ``record`` never waits for the database and never raises. Rows that could not be written
+    (storage down, or the queue full) are counted in ``failed`` and logged.
+    """
+
+    def __init__(self, open_store: Callable[[], Store], batch: int = BATCH) -> None:
+        self.open_store = open_store
+        self.batch = batch
+        self.failed = 0  # rows lost: exposed as a metric
+        self.written = 0
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=BACKLOG)
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="question-log", daemon=True)
+
+    def start(self) -> QuestionLog:
+        """Start the writer thread."""
+        self._thread.start()
+        return self
+
+    def record(self, question: str, reply: dict[str, Any]) -> None:
+        """Queue one asked question with what the assistant replied (no address, no cookie)."""
+        answers = reply.get("answers") or []
+        row = {
+            "question": question,
+            "answered": bool(reply.get("answered")),
+            "top_id": answers[0]["id"] if answers else None,
+            "confidence": float(reply.get("confidence") or 0.0),
+            "asked_at": utcnow(),
+        }
+        try:
+            self._queue.put_nowait(row)
+        except queue.Full:
+            self._lost(1, "the queue is full")
+
+    def flush(self) -> None:
+        """Wait until every question queued so far has been written (or counted as failed)."""
+        self._queue.join()
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Write what is queued, then stop the thread."""
+        if self._thread.is_alive():
+            self._queue.put(_STOP)
+            self._thread.join(timeout)
+
+    def _lost(self, n: int, why: object) -> None:
+        with self._lock:
+            self.failed += n
+        log.warning("question log: %d question(s) not written: %s", n, why)
+
+    def _run(self) -> None:
+        """Drain the queue: one INSERT per batch of whatever has arrived."""
+        stop = False
+        while not stop:
+            rows = [self._queue.get()]
+            while len(rows) < self.batch:
+                try:
+                    rows.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            stop = any(row is _STOP for row in rows)
+            batch = [row for row in rows if row is not _STOP]
+            try:
+                if batch:
+                    self.open_store().log_questions(batch)
+                    self.written += len(batch)
+            except Exception as exc:  # storage errors and anything else: never kill the thread
+                self._lost(len(batch), exc)
+            finally:
+                for _ in rows:
+                    self._queue.task_done()
+
+
+class TaughtSync:
+    """Applies the store's taught phrasings to the app's assistant, at start and whenever
+    ``taught_version`` changes (checked every ``interval`` seconds on a thread).
+
+    The index is changed only on the event loop, where the handlers that search it run, so a
+    search never sees it half rebuilt; versions only move forward.
+    """
+
+    def __init__(
+        self,
+        assistant: Callable[[], Assistant | None],
+        open_store: Callable[[], Store],
+        interval: float = 1.0,
+    ) -> None:
+        self.assistant = assistant
+        self.open_store = open_store
+        self.interval = interval
+        self.version: int | None = None  # the version applied to the assistant
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="taught-sync", daemon=True)
+
+    def read(self) -> tuple[int, list[tuple[str, str]]]:
+        """The store's version and live taught (passage id, question) pairs (blocking I/O).
+
+        The version is read first: pairs newer than it are harmless, the next check reloads.
+        """
+        store = self.open_store()
+        version = store.taught_version()
+        return version, [(row["passage_id"], row["question"]) for row in store.taught()]
+
+    def apply(self, version: int, pairs: list[tuple[str, str]]) -> None:
+        """Give the assistant these taught phrasings unless a newer version is applied already.
+
+        Call it on the event loop (or before the app serves).
+        """
+        bot = self.assistant()
+        if bot is None or (self.version is not None and version < self.version):
+            return
+        bot.set_taught(pairs)
+        self.version = version
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> TaughtSync:
+        """Check the store every interval; changes are applied on ``loop``."""
+        self._loop = loop
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop checking."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def check(self) -> bool:
+        """Read the store's version; schedule an update if it moved. True when it did."""
+        store = self.open_store()
+        if store.taught_version() == self.version:
+            return False
+        version, pairs = self.read()
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self.apply, version, pairs)
+        return True
+
+    def _run(self) -> None:
+        failing = False  # log a failure once, not every second
+        while not self._stop.wait(self.interval):
+            try:
+                self.check()
+            except Exception as exc:  # storage down, loop closed...: keep checking
+                if not failing:
+                    log.warning("taught phrasings not checked: %s", exc)
+                failing = True
+            else:
+                if failing:
+                    log.info("taught phrasings checked again")
+                failing = False
