@@ -19,16 +19,25 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from . import staff
+from . import metrics, staff
 from .background import QuestionLog, TaughtSync
 from .bot import Assistant
 from .config import Settings
+from .limits import MAX_BODY, BodyLimitMiddleware, RateLimiter, RateLimitMiddleware
+from .logs import RequestIdMiddleware, UnhandledErrorMiddleware
 from .marks import passage_parts
+from .metrics import MetricsMiddleware
+from .reload import Reloader
 from .security import ScopedCORSMiddleware, SecurityHeadersMiddleware
 from .store import StorageError, Store
 from .suggest import MAX_SUGGESTIONS, Suggester
 
 MAX_QUESTION = 1000
+VISITOR_ERRORS: dict[int | str, dict[str, Any]] = {
+    413: {"description": "The body is over 64 KB"},
+    422: {"description": "Invalid input; `message` names the field"},
+    429: {"description": "Too many requests; see Retry-After"},
+}
 MAX_HISTORY = 10
 MAX_SUGGEST_QUERY = 200
 MAX_ANSWER_ID = 300
@@ -143,6 +152,7 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
 async def _storage_unavailable(request: Request, exc: Exception) -> JSONResponse:
     """503 with a plain message when the database fails; details go to the log only."""
     log.warning("storage failed on %s: %s", request.url.path, exc)
+    metrics.record_storage_error()
     return JSONResponse(
         {"message": "Storage is unavailable right now; please try again later."},
         status_code=503,
@@ -160,7 +170,7 @@ def confidence_hint(confidence: float) -> str:
     return f"Not entirely sure ({percent}%)"
 
 
-def get_assistant(request: Request) -> Assistant:
+async def get_assistant(request: Request) -> Assistant:
     """The loaded assistant of this app."""
     return request.app.state.assistant
 
@@ -174,12 +184,12 @@ def open_store(state: Any) -> Store:
     return state.store
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
     """The storage opened in the lifespan (opened here if it could not be then)."""
     return open_store(request.app.state)
 
 
-def get_suggester(request: Request) -> Suggester:
+async def get_suggester(request: Request) -> Suggester:
     """Typing suggestions over the loaded assistant."""
     suggester = getattr(request.app.state, "suggester", None)
     if suggester is None or suggester.bot is not request.app.state.assistant:
@@ -208,14 +218,21 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         except StorageError as exc:  # keep answering; staff and feedback get 503 until it opens
             log.error("storage unavailable at start: %s", exc)
         if getattr(state, "assistant", None) is None:
-            state.assistant = Assistant.load(
-                settings.corpus, index_dir=settings.index_dir, extra_questions=taught
+            state.assistant = await asyncio.to_thread(
+                Assistant.load,
+                settings.corpus,
+                index_dir=settings.index_dir,
+                extra_questions=taught,
+                build_in_child=True,
             )
             sync.version = version
         elif version is not None:
             sync.apply(version, taught)
         state.question_log = QuestionLog(lambda: open_store(state)).start()
-        sync.start(asyncio.get_running_loop())
+        loop = asyncio.get_running_loop()
+        sync.start(loop)
+        state.reloader = Reloader(state)
+        state.reloader.install_sighup(loop)
         try:
             yield
         finally:
@@ -223,6 +240,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
             state.question_log.close()
             if state.store is not None:
                 state.store.close()
+            metrics.mark_process_dead()
 
     app = FastAPI(
         title="FAQ assistant",
@@ -237,12 +255,24 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     app.state.question_log = None  # started in the lifespan
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StorageError, _storage_unavailable)
-    # Outermost last: security headers wrap everything, CORS answers preflights itself.
+    # Pure ASGI middleware, innermost first: an unhandled error becomes a generic 500 inside
+    # the others, so it still gets the request id, the security headers and a metric; 413
+    # and 429 are answered before the app reads anything; CORS headers reach 429s too.
+    app.add_middleware(UnhandledErrorMiddleware)
+    limiter = RateLimiter(settings.rate_limit) if settings.rate_limit else None
+    app.add_middleware(
+        RateLimitMiddleware, limiter=limiter, trusted_proxies=settings.trusted_proxies
+    )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY)
     app.add_middleware(
         ScopedCORSMiddleware, paths=VISITOR_API, allow_origins=settings.allowed_origins
     )
     docs = {"/docs", "/docs/oauth2-redirect"} if settings.dev else set()
-    app.add_middleware(SecurityHeadersMiddleware, csp_exempt=docs)
+    app.add_middleware(
+        SecurityHeadersMiddleware, csp_exempt=docs, frame_ancestors=settings.frame_ancestors
+    )
+    app.add_middleware(MetricsMiddleware)
+    app.add_middleware(RequestIdMiddleware)
     templates = Jinja2Templates(directory=str(settings.web / "templates"))
     templates.env.globals.update(passage_parts=passage_parts, confidence_hint=confidence_hint)
     static = settings.web / "static"
@@ -254,13 +284,12 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         if app.state.question_log is not None:
             app.state.question_log.record(question, reply)
 
-    @app.post(
-        "/api/ask", response_model=AskReply, responses={422: {"description": "Invalid input"}}
-    )
+    @app.post("/api/ask", response_model=AskReply, responses=VISITOR_ERRORS)
     async def ask(body: AskRequest, bot: AssistantDep) -> Response:
         """Answer a question with the best passages of the article."""
         reply = bot.ask(body.question, body.history, body.top_k)
         log_question(body.question, reply)
+        metrics.record_answer(reply["answered"])
         return Response(json.dumps(reply, ensure_ascii=False), media_type="application/json")
 
     @app.get("/api/suggest", response_model=SuggestReply)
@@ -275,7 +304,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         "/api/feedback",
         status_code=201,
         response_model=FeedbackReply,
-        responses={422: {"description": "Invalid input"}, 503: {"description": "No storage"}},
+        responses={**VISITOR_ERRORS, 503: {"description": "Storage is unavailable"}},
     )
     def feedback(body: FeedbackRequest, bot: AssistantDep, store: StoreDep) -> dict[str, int]:
         """Record whether an answer (a passage id) helped with a question."""
@@ -300,6 +329,12 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
             headers={"Cache-Control": WIDGET_CACHE},
         )
 
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics() -> Response:
+        """Prometheus text format (summed over all workers)."""
+        body, content_type = metrics.metrics_response()
+        return Response(body, media_type=content_type)
+
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
         """Liveness: the process is up."""
@@ -310,7 +345,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         """Readiness: the index is loaded and storage answers."""
         state = request.app.state
         try:
-            store_ok = get_store(request).ping()
+            store_ok = open_store(request.app.state).ping()
         except StorageError:
             store_ok = False
         ready = state.assistant is not None and store_ok
@@ -368,6 +403,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
             return render_chat(request, bot, turns, question, error)
         reply = bot.ask(question, history, 3)
         log_question(question, reply)
+        metrics.record_answer(reply["answered"])
         turns.append({"question": question, "reply": reply})
         return render_chat(request, bot, turns)
 

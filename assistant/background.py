@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from . import metrics
 from .bot import Assistant
 from .store import Store, utcnow
 
@@ -68,6 +69,8 @@ class QuestionLog:
     def _lost(self, n: int, why: object) -> None:
         with self._lock:
             self.failed += n
+        for _ in range(n):
+            metrics.record_question_log_failure()
         log.warning("question log: %d question(s) not written: %s", n, why)
 
     def _run(self) -> None:

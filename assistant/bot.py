@@ -29,6 +29,7 @@ class Assistant:
         answerer: Answerer,
     ):
         self.corpus = corpus
+        self.taught: list[tuple[str, str]] = []  # (passage id, question) taught by staff
         self.documents = docs
         self.curation = curation
         self.index = index
@@ -83,9 +84,11 @@ class Assistant:
                 except OSError as exc:  # a read-only disk costs only the next start's time
                     log.warning("could not save the index snapshot in %s: %s", folder, exc)
         title = docs[0].title if len(docs) == 1 else "the documentation"
-        return cls(
+        bot = cls(
             corpus, docs, curation, index, Answerer(index, passages, calibration, title=title)
         )
+        bot.taught = list(extra_questions or [])
+        return bot
 
     @staticmethod
     def _alternates(
@@ -106,6 +109,7 @@ class Assistant:
 
     def set_taught(self, taught: list[tuple[str, str]]) -> None:
         """Replace the taught phrasings (passage id, question); takes effect at once."""
+        self.taught = list(taught)
         self.index.set_alternates(self._alternates(self.passages, self.curation, taught))
 
     def ask(

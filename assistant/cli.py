@@ -14,11 +14,14 @@ from .config import Settings, SettingsError
 from .corpus import CorpusError
 
 
-def _load(settings: Settings):
+def _load(settings: Settings, build_in_child: bool = False):
     from .bot import Assistant
 
     return Assistant.load(
-        settings.corpus, index_dir=settings.index_dir, extra_questions=_taught(settings)
+        settings.corpus,
+        index_dir=settings.index_dir,
+        extra_questions=_taught(settings),
+        build_in_child=build_in_child,
     )
 
 
@@ -60,23 +63,39 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    """Serve the web app with uvicorn."""
+    """Serve the web app with uvicorn (JSON logs; several workers share metrics)."""
+    import os
+
     import uvicorn
 
-    bot = _load(settings)  # fail fast, with the file's name, on a broken corpus
+    from . import metrics
+    from .logs import configure_logging, uvicorn_log_config
+    from .reload import SUPERVISOR_ENV
+
+    configure_logging("INFO")
+    bot = _load(settings, build_in_child=True)  # fail fast, naming the file, on a broken corpus
+    common = {
+        "host": args.host,
+        "port": args.port,
+        "log_config": uvicorn_log_config("info"),
+        "access_log": False,  # our own access line has the request id and no query string
+        "forwarded_allow_ips": list(settings.trusted_proxies) or None,
+        "timeout_graceful_shutdown": 30,
+    }
     if args.workers > 1:
-        uvicorn.run(
-            "assistant.app:create_app_from_env",
-            factory=True,
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            log_level="info",
-        )
+        folder, made = metrics.prepare_multiprocess()
+        os.environ[SUPERVISOR_ENV] = str(os.getpid())
+        try:
+            uvicorn.run(
+                "assistant.app:create_app_from_env", factory=True, workers=args.workers, **common
+            )
+        finally:
+            if made:
+                metrics.cleanup_multiprocess(folder)
     else:
         from .app import create_app
 
-        uvicorn.run(create_app(settings, bot), host=args.host, port=args.port, log_level="info")
+        uvicorn.run(create_app(settings, bot), **common)
     return 0
 
 

@@ -52,6 +52,29 @@ def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(v.strip().rstrip("/") for v in env.get(name, "").split(",") if v.strip())
 
 
+def _proxies(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    import ipaddress
+
+    values = _list(env, name)
+    for v in values:
+        try:
+            ipaddress.ip_network(v, strict=False)
+        except ValueError:
+            raise SettingsError(f"{name}: {v!r} is not an IP address or network") from None
+    return values
+
+
+def _frame_ancestors(env: Mapping[str, str], name: str) -> str:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return "'none'"
+    sources = raw.replace(",", " ").split()
+    for src in sources:
+        if src not in ("'self'", "'none'") and not src.startswith(("https://", "http://")):
+            raise SettingsError(f"{name}: {src!r} must be 'self', 'none' or an http(s) origin")
+    return " ".join(sources)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable, with the defaults documented in the README."""
@@ -64,6 +87,8 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     rate_limit: int | None = None
     retention_days: int = 90
+    trusted_proxies: tuple[str, ...] = ()
+    frame_ancestors: str = "'none'"
     session_hours: int = 8
     login_rate: int = 5
     dev: bool = False
@@ -89,6 +114,8 @@ class Settings:
             allowed_origins=_list(env, "ASSISTANT_ALLOWED_ORIGINS"),
             rate_limit=_int(env, "ASSISTANT_RATE_LIMIT", None, 1, 1_000_000),
             retention_days=_int(env, "ASSISTANT_RETENTION_DAYS", 90, 1, 36_500) or 90,
+            trusted_proxies=_proxies(env, "ASSISTANT_TRUSTED_PROXIES"),
+            frame_ancestors=_frame_ancestors(env, "ASSISTANT_FRAME_ANCESTORS"),
             session_hours=_int(env, "ASSISTANT_SESSION_HOURS", 8, 1, 720) or 8,
             login_rate=_int(env, "ASSISTANT_LOGIN_RATE", 5, 1, 1000) or 5,
             dev=_bool(env, "ASSISTANT_DEV"),

@@ -7,11 +7,17 @@ from collections.abc import Collection
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
-    "form-action 'self'"
-)
+
+def content_security_policy(frame_ancestors: str = "'none'") -> str:
+    """Our pages' CSP; ``frame_ancestors`` says who may frame them (ASSISTANT_FRAME_ANCESTORS)."""
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; "
+        f"frame-ancestors {frame_ancestors}; form-action 'self'"
+    )
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
 HEADERS = {
     "content-security-policy": CONTENT_SECURITY_POLICY,
     "x-content-type-options": "nosniff",
@@ -26,9 +32,15 @@ class SecurityHeadersMiddleware:
     scripts) get every header but the Content-Security-Policy.
     """
 
-    def __init__(self, app: ASGIApp, csp_exempt: Collection[str] = ()) -> None:
+    def __init__(
+        self, app: ASGIApp, csp_exempt: Collection[str] = (), frame_ancestors: str = "'none'"
+    ) -> None:
         self.app = app
         self.csp_exempt = frozenset(csp_exempt)
+        self.headers = {
+            **HEADERS,
+            "content-security-policy": content_security_policy(frame_ancestors),
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -36,7 +48,7 @@ class SecurityHeadersMiddleware:
             return
         extra = [
             (name.encode(), value.encode())
-            for name, value in HEADERS.items()
+            for name, value in self.headers.items()
             if not (name == "content-security-policy" and scope["path"] in self.csp_exempt)
         ]
 

@@ -8,6 +8,7 @@ state-changing request of the session must carry (``X-CSRF-Token`` header or ``c
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any, Literal
@@ -24,8 +25,11 @@ from . import auth
 from .background import TaughtSync
 from .bot import Assistant
 from .insights import group_questions, write_csv
-from .limits import RateLimiter
+from .limits import RateLimiter, client_address
+from .reload import ReloadError
 from .store import StorageError, Store, utcnow
+
+log = logging.getLogger("assistant.staff")
 
 SESSION_COOKIE = "assistant_session"
 LOGIN_COOKIE = "assistant_login"  # the sign-in form's own CSRF token (double submit)
@@ -168,7 +172,7 @@ def login(
     if not auth.same(csrf, request.cookies.get(LOGIN_COOKIE)):
         return _login_form(request, "The form had expired. Please sign in again.", 403, name)
     limiter: RateLimiter = request.app.state.login_limiter
-    address = request.client.host if request.client else "unknown"
+    address = client_address(request.scope, request.app.state.settings.trusted_proxies)
     for key in (f"address:{address}", f"name:{name.casefold()}"):
         wait = limiter.check(key)
         if wait is not None:
@@ -424,6 +428,20 @@ async def untaught(
         return JSONResponse({"message": "No live taught phrasing with that id."}, 404)
     await _resync(request)
     return JSONResponse({"id": taught_id, "removed": True})
+
+
+@api.post(
+    "/reload", responses={409: {"description": "The corpus is broken; `message` names the file"}}
+)
+async def reload(request: Request, user: StaffDep) -> JSONResponse:
+    """Re-read the corpus and swap the new index in without downtime; if the corpus is broken,
+    409 names the file and the last good index keeps serving."""
+    try:
+        counts = await request.app.state.reloader.reload()
+    except ReloadError as exc:
+        return JSONResponse({"message": f"Reload failed: {exc}"}, status_code=409)
+    log.info("corpus reloaded by %s", user.name)
+    return JSONResponse({"status": "reloaded", **counts})
 
 
 @api.get("/me")
