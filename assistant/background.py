@@ -7,6 +7,7 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,7 @@ from .store import Store, utcnow
 
 log = logging.getLogger("assistant")
 BATCH = 500  # rows per INSERT
+LINGER = 0.5  # seconds a batch waits for more rows after its first
 BACKLOG = 50_000  # questions waiting to be written; past it they are counted as failed
 _STOP = object()
 
@@ -27,7 +29,10 @@ class QuestionLog:
     (storage down, or the queue full) are counted in ``failed`` and logged.
     """
 
-    def __init__(self, open_store: Callable[[], Store], batch: int = BATCH) -> None:
+    def __init__(
+        self, open_store: Callable[[], Store], batch: int = BATCH, linger: float = LINGER
+    ) -> None:
+        self.linger = linger
         self.open_store = open_store
         self.batch = batch
         self.failed = 0  # rows lost: exposed as a metric
@@ -78,9 +83,15 @@ class QuestionLog:
         stop = False
         while not stop:
             rows = [self._queue.get()]
-            while len(rows) < self.batch:
+            # linger a little: under load one transaction per request would cost more CPU
+            # (and GIL) than answering the question did
+            deadline = time.monotonic() + self.linger
+            while len(rows) < self.batch and rows[-1] is not _STOP:
+                wait = deadline - time.monotonic()
+                if wait <= 0:
+                    break
                 try:
-                    rows.append(self._queue.get_nowait())
+                    rows.append(self._queue.get(timeout=wait))
                 except queue.Empty:
                     break
             stop = any(row is _STOP for row in rows)
