@@ -13,11 +13,13 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Form, HTTPException, Query, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import metrics, staff
 from .background import QuestionLog, TaughtSync
@@ -48,9 +50,18 @@ log = logging.getLogger("assistant")
 _opening = threading.Lock()
 
 
+def unicode_text(value: str) -> str:
+    """The value, if it is text that can be stored (no lone surrogate from a JSON escape)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
+
+
 def _question(value: str) -> str:
     """A question trimmed of white space, 1 to MAX_QUESTION characters."""
-    value = value.strip()
+    value = unicode_text(value).strip()
     if not value:
         raise ValueError("must not be empty")
     if len(value) > MAX_QUESTION:
@@ -147,6 +158,22 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
         errors.append({"loc": list(loc), "field": field, "msg": msg, "type": err.get("type")})
     message = "; ".join(f"{e['field']}: {e['msg']}" for e in errors)
     return JSONResponse({"detail": errors, "message": message}, status_code=422)
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    """FastAPI's own 400 for a JSON body it cannot decode (not UTF-8, nested too deep, a huge
+    integer) becomes our 422 naming the body, like any other malformed JSON."""
+    if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+        error = {
+            "loc": ["body"],
+            "field": "body",
+            "msg": "the body is not valid JSON",
+            "type": "json_invalid",
+        }
+        return JSONResponse(
+            {"detail": [error], "message": "body: the body is not valid JSON"}, status_code=422
+        )
+    return await http_exception_handler(request, exc)
 
 
 async def _storage_unavailable(request: Request, exc: Exception) -> JSONResponse:
@@ -254,6 +281,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     app.state.store = None
     app.state.question_log = None  # started in the lifespan
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(StorageError, _storage_unavailable)
     # Pure ASGI middleware, innermost first: an unhandled error becomes a generic 500 inside
     # the others, so it still gets the request id, the security headers and a metric; 413

@@ -71,6 +71,24 @@ class QuestionLog:
             self._queue.put(_STOP)
             self._thread.join(timeout)
 
+    def _write(self, batch: list[dict[str, Any]]) -> None:
+        """One INSERT for the batch; if that fails, row by row, so one row that cannot be
+        stored does not lose the others queued with it."""
+        store = self.open_store()
+        try:
+            store.log_questions(batch)
+            self.written += len(batch)
+            return
+        except Exception:
+            if len(batch) == 1:
+                raise
+        for row in batch:
+            try:
+                store.log_questions([row])
+                self.written += 1
+            except Exception as exc:
+                self._lost(1, exc)
+
     def _lost(self, n: int, why: object) -> None:
         with self._lock:
             self.failed += n
@@ -98,8 +116,7 @@ class QuestionLog:
             batch = [row for row in rows if row is not _STOP]
             try:
                 if batch:
-                    self.open_store().log_questions(batch)
-                    self.written += len(batch)
+                    self._write(batch)
             except Exception as exc:  # storage errors and anything else: never kill the thread
                 self._lost(len(batch), exc)
             finally:

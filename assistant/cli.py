@@ -93,8 +93,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             if made:
                 metrics.cleanup_multiprocess(folder)
     else:
+        import signal
+
         from .app import create_app
 
+        # uvicorn re-raises SIGTERM after its graceful shutdown; a finished shutdown is exit 0
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         uvicorn.run(create_app(settings, bot), **common)
     return 0
 

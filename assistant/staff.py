@@ -124,6 +124,7 @@ api = APIRouter(
     dependencies=[Depends(require_staff)],
     responses={
         401: {"description": "No valid API token or session"},
+        413: {"description": "The body is over 64 KB"},
         403: {"description": "A session's write without its CSRF token"},
         503: {"description": "Storage is unavailable"},
     },
@@ -363,6 +364,10 @@ class TeachRequest(BaseModel):
     @classmethod
     def _trimmed_length(cls, value: str) -> str:
         value = " ".join(value.split())
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("must be valid Unicode text") from None
         if not value:
             raise ValueError("must not be empty")
         if len(value) > MAX_QUESTION:
@@ -421,7 +426,10 @@ def taught(store: StoreDep, bot: BotDep) -> dict[str, list[dict]]:
 
 @api.delete("/taught/{taught_id}", responses={404: {"description": "Not a live phrasing"}})
 async def untaught(
-    request: Request, taught_id: int, user: StaffDep, store: StoreDep
+    request: Request,
+    taught_id: Annotated[int, Path(ge=1, le=2**62)],
+    user: StaffDep,
+    store: StoreDep,
 ) -> JSONResponse:
     """Withdraw a taught phrasing (kept, marked removed by whom and when)."""
     if not await run_in_threadpool(store.remove_taught, taught_id, user.name):
