@@ -345,10 +345,12 @@ def test_sigterm_lets_requests_in_flight_finish(tmp_path: Path, index_dir: Path)
         # the requests in flight at SIGTERM were answered in full
         assert [status for status, _ in replies] == [200] * 4
         assert all("answered" in reply for _, reply in replies)
-        # the load: every request sent before SIGTERM got a whole 200; after it, new
+        # the load: every request sent well before SIGTERM got a whole 200 (one written in
+        # the last instant on a keep-alive connection may not have been read when the server
+        # began closing: never accepted, the HTTP/1.1 race a proxy retries); after it, new
         # connections are refused (or, in the instant the server stops, reset unanswered)
         assert accepted > 20
-        assert load.errors(until=sigterm) == []
+        assert load.errors(until=sigterm - 0.5) == []
         late = {r[2] for r in load.errors(since=sigterm)}
         assert late <= {
             "ConnectionRefusedError",
@@ -363,8 +365,7 @@ def test_sigterm_lets_requests_in_flight_finish(tmp_path: Path, index_dir: Path)
             f"({sorted(late)}), stopped in {stopped - sigterm:.1f} s, "
             f"status {server.proc.returncode}"
         )
-        # uvicorn re-raises the SIGTERM it handled, once it has shut down gracefully
-        assert server.proc.returncode in (0, -signal.SIGTERM)
+        assert server.proc.returncode == 0
         log = server.text()
         assert "Finished server process" in log and "Traceback" not in log
 
