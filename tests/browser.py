@@ -14,6 +14,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
 ]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
+AXE = ROOT / "tests" / "js" / "node_modules" / "axe-core" / "axe.min.js"
 SETUP = "run ./scripts/setup-browser (it installs Chromium with apt-get and axe-core with npm)"
 
 
@@ -104,3 +106,41 @@ def sync_playwright():
     except ImportError:  # pragma: no cover
         pytest.fail("the playwright package is missing: pip install -e '.[test]'")
     return start
+
+
+# Records Content-Security-Policy violations; added through the DevTools protocol, which the
+# page's CSP does not govern.
+CSP_WATCH = """
+window.__csp = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`);
+});
+"""
+
+
+@dataclass
+class Watched:
+    """A page whose console errors, uncaught exceptions and CSP violations are collected."""
+
+    page: object
+    errors: list[str] = field(default_factory=list)
+
+    def problems(self) -> list[str]:
+        csp = self.page.evaluate("window.__csp || []")
+        return self.errors + [f"CSP violation: {v}" for v in csp]
+
+
+def watch(context) -> Watched:
+    """A new page of the context (made with CSP_WATCH as an init script), watched."""
+    page = context.new_page()
+    watched = Watched(page)
+    page.on(
+        "console",
+        lambda m: (
+            watched.errors.append(f"console {m.type}: {m.text}")
+            if m.type in ("error", "warning")
+            else None
+        ),
+    )
+    page.on("pageerror", lambda e: watched.errors.append(f"page error: {e}"))
+    return watched

@@ -9,52 +9,31 @@ when either is missing these tests fail (they never skip). Screenshots go to doc
 from __future__ import annotations
 
 import json
-import os
-import socket
 import sqlite3
-import subprocess
-import sys
 import threading
-import time
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
-AXE = ROOT / "tests" / "js" / "node_modules" / "axe-core" / "axe.min.js"
-SCREENSHOTS = ROOT / "docs" / "screenshots"
-SETUP = "run ./scripts/setup-browser (it installs Chromium with apt-get and axe-core with npm)"
+from browser import (
+    AXE,
+    CSP_WATCH,
+    SCREENSHOTS,
+    SETUP,
+    launch_chromium,
+    serve,
+    server_env,
+    sync_playwright,
+    watch,
+)
 
 ANSWERED = "What is web3.py used for?"
 NO_ANSWER = "How tall is the Eiffel tower?"
 # The one known axe finding, minor: role=combobox on the <textarea> (the ARIA combobox pattern
 # for a multi-line input; HTML-ARIA lists no role for textarea).
 KNOWN_MINOR = {("aria-allowed-role", "#question")}
-
-
-def _sync_playwright():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover - the test extra installs it
-        pytest.fail("the playwright package is missing: pip install -e '.[test]'")
-    return sync_playwright
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # ------------------------------------------------------------------ servers
@@ -121,21 +100,6 @@ def _start_partner(handler: type) -> tuple[ThreadingHTTPServer, str]:
     return httpd, f"http://127.0.0.1:{httpd.server_address[1]}"
 
 
-def _wait_ready(url: str, proc: subprocess.Popen, log: Path, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"assistant serve exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/readyz", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"assistant serve was not ready after {timeout}s:\n{log.read_text()}")
-
-
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     """A live `assistant serve`, and two partner sites (one allowed to embed it, one not)."""
@@ -143,89 +107,26 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     handler = type("Partner", (_PartnerSite,), {})
     partner, partner_url = _start_partner(handler)
     stranger, stranger_url = _start_partner(handler)
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    handler.server_url = url
-    exe = Path(sys.executable).with_name("assistant")
-    if not exe.exists():
-        pytest.fail(f"{exe} is missing: pip install -e '.[test]'")
-    env = {
-        **os.environ,
-        "ASSISTANT_DB": str(tmp / "a.db"),
-        "ASSISTANT_ALLOWED_ORIGINS": partner_url,
-    }
-    env.pop("ASSISTANT_DATABASE_URL", None)
-    env.pop("ASSISTANT_RATE_LIMIT", None)
-    log = tmp / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(exe), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    env = server_env(tmp / "a.db", ASSISTANT_ALLOWED_ORIGINS=partner_url)
     try:
-        _wait_ready(url, proc, log)
-        yield Servers(url, tmp / "a.db", partner_url, stranger_url)
+        with serve(env, tmp / "server.log") as url:
+            handler.server_url = url
+            yield Servers(url, tmp / "a.db", partner_url, stranger_url)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
         partner.shutdown()
         stranger.shutdown()
 
 
 # ------------------------------------------------------------------ the browser
 
-# Records Content-Security-Policy violations; added through the DevTools protocol, which the
-# page's CSP does not govern.
-CSP_WATCH = """
-window.__csp = [];
-document.addEventListener("securitypolicyviolation", (e) => {
-  window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`);
-});
-"""
-
 
 @pytest.fixture(scope="module")
 def browser():
     """Debian's Chromium, driven by Playwright (its own browser downloads do not work here)."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: {SETUP}")
-    with _sync_playwright()() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with sync_playwright()() as p:
+        b = launch_chromium(p)
         yield b
         b.close()
-
-
-@dataclass
-class Watched:
-    """A page whose console errors, uncaught exceptions and CSP violations are collected."""
-
-    page: object
-    errors: list[str] = field(default_factory=list)
-
-    def problems(self) -> list[str]:
-        csp = self.page.evaluate("window.__csp || []")
-        return self.errors + [f"CSP violation: {v}" for v in csp]
-
-
-def watch(context) -> Watched:
-    """A new page of the context, watched."""
-    page = context.new_page()
-    watched = Watched(page)
-    page.on(
-        "console",
-        lambda m: (
-            watched.errors.append(f"console {m.type}: {m.text}")
-            if m.type in ("error", "warning")
-            else None
-        ),
-    )
-    page.on("pageerror", lambda e: watched.errors.append(f"page error: {e}"))
-    return watched
 
 
 @pytest.fixture()

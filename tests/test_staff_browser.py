@@ -6,10 +6,19 @@ staff.png."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 
 import pytest
-from browser import ROOT, SCREENSHOTS, launch_chromium, serve, server_env, sync_playwright
+from browser import (
+    AXE,
+    CSP_WATCH,
+    SCREENSHOTS,
+    Watched,
+    launch_chromium,
+    serve,
+    server_env,
+    sync_playwright,
+    watch,
+)
 
 from assistant import auth
 from assistant.store import Store
@@ -18,13 +27,6 @@ NAME, PASSWORD = "alice", "correct horse battery staple"
 # The article never says "brain" (so a visitor gets no answer), but one passage is about
 # software for neuroscience laboratories.
 QUESTION = "Is there an example for brain research labs?"
-AXE = ROOT / "tests" / "js" / "node_modules" / "axe-core" / "axe.min.js"
-CSP_WATCH = """
-window.__csp = [];
-document.addEventListener("securitypolicyviolation", (e) => {
-  window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`);
-});
-"""
 
 
 @pytest.fixture(scope="module")
@@ -46,33 +48,10 @@ def browser():
         b.close()
 
 
-@dataclass
-class Watched:
-    """A page whose console errors, uncaught exceptions and CSP violations are collected."""
-
-    page: object
-    errors: list[str] = field(default_factory=list)
-
-    def problems(self) -> list[str]:
-        csp = self.page.evaluate("window.__csp || []")
-        return self.errors + [f"CSP violation: {v}" for v in csp]
-
-
 def new_page(browser, **options) -> Watched:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, **options)
     context.add_init_script(CSP_WATCH)
-    page = context.new_page()
-    watched = Watched(page)
-    page.on(
-        "console",
-        lambda m: (
-            watched.errors.append(f"console {m.type}: {m.text}")
-            if m.type in ("error", "warning")
-            else None
-        ),
-    )
-    page.on("pageerror", lambda e: watched.errors.append(f"page error: {e}"))
-    return watched
+    return watch(context)
 
 
 def visitor_asks(browser, url: str, question: str):
