@@ -5,6 +5,7 @@ API: ask, suggest, feedback; health), the staff routes (staff.py) and the backgr
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import threading
@@ -304,6 +305,12 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     templates = Jinja2Templates(directory=str(settings.web / "templates"))
     templates.env.globals.update(passage_parts=passage_parts, confidence_hint=confidence_hint)
     static = settings.web / "static"
+
+    @functools.cache
+    def widget_sources() -> tuple[str, str]:
+        """chat.js and widget.js, read once (they ship with the package and do not change)."""
+        return tuple((static / n).read_text(encoding="utf-8") for n in ("chat.js", "widget.js"))
+
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     staff.install(app, templates)
 
@@ -343,10 +350,10 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         return {"id": store.add_feedback(body.question, body.answer_id, body.helpful)}
 
     @app.get("/widget.js", include_in_schema=False)
-    def widget(bot: AssistantDep) -> Response:
+    async def widget(bot: AssistantDep) -> Response:
         """The embeddable chat: chat.js and widget.js bundled in one private scope."""
         config = {"title": bot.answerer.title, "starters": bot.answerer.suggestions([], n=3)}
-        parts = [(static / name).read_text(encoding="utf-8") for name in ("chat.js", "widget.js")]
+        parts = widget_sources()
         body = (
             f'(() => {{\n"use strict";\nconst CONFIG = {json.dumps(config)};\n'
             f"{parts[0]}\n{parts[1]}\n}})();\n"
