@@ -222,6 +222,7 @@ _CAPTION = re.compile(
     r"|\bon\s+(?:unsplash|pexels|pixabay|shutterstock|getty\s+images)\b",
     re.IGNORECASE,
 )
+_UNFINISHED = re.compile(r"\w$")  # ends without sentence punctuation
 _TRAILING_URL = re.compile(r"https?://\S+\s*$")
 _READING_TIME = re.compile(r"\b\d+\s*-?\s*min(?:ute)?s?\.?\s+read\b", re.IGNORECASE)
 _DATE_LINE = re.compile(
@@ -248,9 +249,10 @@ def _is_name_line(text: str) -> bool:
     )
 
 
-def clean_blocks(blocks: list[Block]) -> tuple[list[Block], str]:
+def clean_blocks(blocks: list[Block], plain_text: bool = False) -> tuple[list[Block], str]:
     """Drop captions, bylines, reading times, foreign-language and repeated lines, short calls
-    to action and author bios; return the kept blocks and the document's language."""
+    to action and author bios (and, in a page copied as plain text, pull quotes); return the
+    kept blocks and the document's language."""
     for b in blocks:
         b.text = normalize(b.text)
     blocks = [b for b in blocks if b.text]
@@ -298,7 +300,22 @@ def clean_blocks(blocks: list[Block]) -> tuple[list[Block], str]:
                 drop.add(i)
         if n < MIN_WORDS:
             drop.add(i)
+
+    if plain_text:  # HTML and Markdown mark pull quotes (aside, blockquote); plain text doesn't
+        drop.update(_pull_quotes(blocks, tokens, drop))
     return [b for i, b in enumerate(blocks) if i not in drop], language
+
+
+def _pull_quotes(blocks: list[Block], tokens: list[list[str]], drop: set[int]) -> list[int]:
+    """In a text whose paragraphs end their sentences, the few long single sentences that do
+    not ("With X, you can ... for users") are callouts restating the article: pull quotes."""
+    long = [
+        i for i, b in enumerate(blocks) if i not in drop and b.kind == "p" and len(tokens[i]) >= 12
+    ]
+    unfinished = [i for i in long if _UNFINISHED.search(blocks[i].text)]
+    if len(long) < 10 or len(unfinished) > 0.1 * len(long):
+        return []  # a text written without final stops, or too short to tell
+    return [i for i in unfinished if len(split_sentences(blocks[i].text)) == 1]
 
 
 def split_long(text: str, max_words: int = MAX_WORDS) -> list[str]:
@@ -350,7 +367,7 @@ def load_document(path: Path, root: Path | None = None) -> Document:
             f"(expected one of {', '.join(DOCUMENT_TYPES)})"
         )
     title, blocks = reader(path)
-    kept, language = clean_blocks(blocks)
+    kept, language = clean_blocks(blocks, plain_text=reader is read_txt)
     doc_id = slugify(path.relative_to(root) if root else Path(path.name))
     doc = Document(doc_id=doc_id, title=title, path=path, language=language)
     seen: Counter[str] = Counter()

@@ -43,6 +43,9 @@ def test_bundled_article_keeps_one_passage_per_real_paragraph():
         "Jeg er multimediedesigner",
         "Kontakt Lasting Dynamics",
         "Forvandle dristige",
+        # the two pull quotes (one unpunctuated sentence restating the article)
+        "With Python for backend, you can transform complex ideas",
+        "Python for backend empowers developers and businesses",
     ):
         assert debris not in joined
     # the five FAQ answers at the end are content
@@ -60,6 +63,29 @@ def test_made_up_article_with_the_same_debris_is_cleaned(write):
         "The borrow checker catches data races at compile time, so concurrency bugs do not reach the field.",
         "Tooling such as cargo and probe-rs makes flashing and debugging boards routine for a small team.",
     ]
+
+
+PARAGRAPHS = [
+    f"Paragraph {i} of the guide explains one more step of brewing coffee at home, "
+    f"with the grind, the water and the time it takes, in plain words."
+    for i in range(10)
+]
+PULL_QUOTE = (
+    "With a good grinder and fresh beans you can brew coffee at home that rivals "
+    "your favourite cafe while saving money every single morning"
+)
+
+
+def test_a_pull_quote_in_plain_text_is_dropped_but_not_in_html(write):
+    text = "\n".join([*PARAGRAPHS[:5], PULL_QUOTE, *PARAGRAPHS[5:]])
+    assert texts(write("coffee.txt", text)) == PARAGRAPHS
+    html = "".join(f"<p>{p}</p>" for p in [*PARAGRAPHS[:5], PULL_QUOTE, *PARAGRAPHS[5:]])
+    assert PULL_QUOTE in texts(write("coffee.html", f"<html><body>{html}</body></html>"))
+
+
+def test_a_text_written_without_final_stops_keeps_its_paragraphs(write):
+    unfinished = [p.rstrip(".") for p in PARAGRAPHS]
+    assert texts(write("notes.txt", "\n".join(unfinished))) == unfinished
 
 
 def test_document_title_slug_and_positions(write):
