@@ -312,17 +312,19 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         return tuple((static / n).read_text(encoding="utf-8") for n in ("chat.js", "widget.js"))
 
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
-    staff.install(app, templates)
 
     def log_question(question: str, reply: dict[str, Any]) -> None:
         """Queue a visitor's question for the log; never waits, never fails the request."""
         if app.state.question_log is not None:
             app.state.question_log.record(question, reply)
 
+    state = app.state
+
     @app.post("/api/ask", response_model=AskReply, responses=VISITOR_ERRORS)
-    async def ask(body: AskRequest, bot: AssistantDep) -> Response:
+    async def ask(body: AskRequest) -> Response:
         """Answer a question with the best passages of the article."""
-        reply = bot.ask(body.question, body.history, body.top_k)
+        # state.assistant directly (a reload swaps it): a dependency costs a solve per request
+        reply = state.assistant.ask(body.question, body.history, body.top_k)
         log_question(body.question, reply)
         metrics.record_answer(reply["answered"])
         return Response(json.dumps(reply, ensure_ascii=False), media_type="application/json")
@@ -450,6 +452,9 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
             raise HTTPException(404, "No such document")
         return templates.TemplateResponse(request, "article.html", {"doc": doc})
 
+    # After the public routes: routing tries routes in order, and every request to the visitor
+    # API would otherwise first be matched against each staff route (no path is shared).
+    staff.install(app, templates)
     return app
 
 
