@@ -252,6 +252,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
                 index_dir=settings.index_dir,
                 extra_questions=taught,
                 build_in_child=True,
+                cache_size=settings.answer_cache,
             )
             sync.version = version
         elif version is not None:

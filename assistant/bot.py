@@ -4,6 +4,7 @@ assembled once."""
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from .curation import Curation, load_curation
 from .index import Index
 
 log = logging.getLogger(__name__)
+ANSWER_CACHE = 1024  # replies kept for repeated questions (starters, suggestions, FAQs)
 
 
 class Assistant:
@@ -27,6 +29,7 @@ class Assistant:
         curation: Curation,
         index: Index,
         answerer: Answerer,
+        cache_size: int = ANSWER_CACHE,
     ):
         self.corpus = corpus
         self.taught: list[tuple[str, str]] = []  # (passage id, question) taught by staff
@@ -34,6 +37,16 @@ class Assistant:
         self.curation = curation
         self.index = index
         self.answerer = answerer
+        # replies by (generation, question, history, top_k); the generation moves on when the
+        # alternates change, so a reply computed before teaching is never served after it
+        self._generation = 0
+        self._cached = None
+        if cache_size:  # a plain function, not a bound method: no cycle keeps an old index alive
+
+            def answer(generation: int, question: str, history: tuple, top_k: int) -> dict:
+                return answerer.ask(question, list(history), top_k)
+
+            self._cached = lru_cache(maxsize=cache_size)(answer)
 
     @classmethod
     def load(
@@ -43,6 +56,7 @@ class Assistant:
         calibration: Calibration | None = None,
         index_dir: Path | None = None,
         build_in_child: bool = False,
+        cache_size: int = ANSWER_CACHE,
     ) -> Assistant:
         """Read and index a corpus (a file or folder; the bundled article by default).
 
@@ -50,6 +64,7 @@ class Assistant:
         With ``index_dir``, a snapshot there is used while it is fresh, and (re)written when it
         is not; with ``build_in_child`` too, that build runs in a child process, so a server
         never holds the builder's memory (scikit-learn, HTML parsing) afterwards.
+        ``cache_size`` replies to repeated questions are kept (0: none; see ``ask``).
         Raises CorpusError naming the file when the corpus cannot be read.
         """
         corpus = Path(path) if path else bundled("corpus")
@@ -84,9 +99,8 @@ class Assistant:
                 except OSError as exc:  # a read-only disk costs only the next start's time
                     log.warning("could not save the index snapshot in %s: %s", folder, exc)
         title = docs[0].title if len(docs) == 1 else "the documentation"
-        bot = cls(
-            corpus, docs, curation, index, Answerer(index, passages, calibration, title=title)
-        )
+        answerer = Answerer(index, passages, calibration, title=title)
+        bot = cls(corpus, docs, curation, index, answerer, cache_size=cache_size)
         bot.taught = list(extra_questions or [])
         return bot
 
@@ -111,12 +125,29 @@ class Assistant:
         """Replace the taught phrasings (passage id, question); takes effect at once."""
         self.taught = list(taught)
         self.index.set_alternates(self._alternates(self.passages, self.curation, taught))
+        self._generation += 1  # after the swap: replies cached from now on see the new ones
+        if self._cached is not None:
+            self._cached.cache_clear()
 
     def ask(
         self, question: str, history: list[str] | None = None, top_k: int = 3
     ) -> dict[str, Any]:
-        """Answer a question: a dict of the same shape as POST /api/ask's reply."""
-        return self.answerer.ask(question, history or [], top_k)
+        """Answer a question: a dict of the same shape as POST /api/ask's reply.
+
+        A question asked again with the same history is answered from a cache of the last
+        ``cache_size`` replies (thread-safe); each call gets its own copy of the reply."""
+        if self._cached is None:
+            return self.answerer.ask(question, list(history or ()), top_k)
+        reply = self._cached(self._generation, question, tuple(history or ()), top_k)
+        return {
+            **reply,
+            "answers": [{**a, "matched_terms": list(a["matched_terms"])} for a in reply["answers"]],
+            "suggestions": list(reply["suggestions"]),
+        }
+
+    def cache_info(self) -> Any:
+        """Hits, misses and size of the reply cache (None when it is off)."""
+        return self._cached.cache_info() if self._cached is not None else None
 
 
 def _build_snapshot(corpus: Path, index_dir: Path) -> None:

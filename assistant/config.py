@@ -91,6 +91,7 @@ class Settings:
     frame_ancestors: str = "'none'"
     session_hours: int = 8
     login_rate: int = 5
+    answer_cache: int = 1024
     dev: bool = False
 
     @classmethod
@@ -118,5 +119,6 @@ class Settings:
             frame_ancestors=_frame_ancestors(env, "ASSISTANT_FRAME_ANCESTORS"),
             session_hours=_int(env, "ASSISTANT_SESSION_HOURS", 8, 1, 720) or 8,
             login_rate=_int(env, "ASSISTANT_LOGIN_RATE", 5, 1, 1000) or 5,
+            answer_cache=_int(env, "ASSISTANT_ANSWER_CACHE", 1024, 0, 1_000_000) or 0,
             dev=_bool(env, "ASSISTANT_DEV"),
         )

@@ -55,6 +55,7 @@ class Reloader:
                     extra_questions=taught,
                     index_dir=settings.index_dir,
                     build_in_child=True,
+                    cache_size=settings.answer_cache,
                 )
             except CorpusError as exc:
                 metrics.record_reload(False)

@@ -3,6 +3,8 @@ highlight and matched terms."""
 
 from __future__ import annotations
 
+import pytest
+
 
 def top_text(reply) -> str:
     return reply["answers"][0]["text"] if reply["answers"] else ""
@@ -77,3 +79,41 @@ def test_typos_and_norwegian_reach_the_passage(bot):
 def test_top_k_bounds_the_answers(bot):
     assert len(bot.ask("Python frameworks", top_k=1)["answers"]) == 1
     assert len(bot.ask("Python frameworks", top_k=5)["answers"]) == 5
+
+
+def test_a_question_asked_again_gets_the_same_reply_and_a_copy_of_its_own(bot):
+    first = bot.ask("Is Flask good for microservices?", ["What is Django?"])
+    first["answers"][0]["matched_terms"].append("tampered")
+    first["suggestions"].append("tampered")
+    again = bot.ask("Is Flask good for microservices?", ["What is Django?"])
+    assert "tampered" not in again["answers"][0]["matched_terms"]
+    assert "tampered" not in again["suggestions"]
+    assert again == bot.answerer.ask("Is Flask good for microservices?", ["What is Django?"], 3)
+    # another history or top_k is another question
+    assert len(bot.ask("Is Flask good for microservices?", top_k=1)["answers"]) == 1
+
+
+def test_a_phrasing_taught_after_a_question_was_asked_answers_it_next_time():
+    from assistant import Assistant
+
+    fresh = Assistant.load()
+    question = "Which framework is the lightsaber of web development?"
+    before = fresh.ask(question)
+    target = next(p for p in fresh.passages if p.text.startswith("For projects requiring"))
+    assert not (before["answered"] and before["answers"][0]["id"] == target.id)
+    fresh.set_taught([(target.id, question)])
+    after = fresh.ask(question)
+    assert after["answered"] and after["answers"][0]["id"] == target.id
+
+
+def test_the_reply_cache_can_be_turned_off():
+    from assistant import Assistant
+    from assistant.config import Settings, SettingsError
+
+    assert Settings.from_env({}).answer_cache == 1024
+    assert Settings.from_env({"ASSISTANT_ANSWER_CACHE": "0"}).answer_cache == 0
+    with pytest.raises(SettingsError, match="ASSISTANT_ANSWER_CACHE"):
+        Settings.from_env({"ASSISTANT_ANSWER_CACHE": "-1"})
+    uncached = Assistant.load(cache_size=0)
+    assert uncached.cache_info() is None
+    assert uncached.ask("Is Django secure?") == uncached.ask("Is Django secure?")
