@@ -48,6 +48,8 @@ VISITOR_API = ("/api/ask", "/api/suggest", "/api/feedback")  # reachable from al
 WIDGET_CACHE = "public, max-age=300"
 
 log = logging.getLogger("assistant")
+# One encoder, made once: json.dumps(..., ensure_ascii=False) makes a new one on every call.
+_encode_reply = json.JSONEncoder(ensure_ascii=False).encode
 _opening = threading.Lock()
 
 
@@ -328,7 +330,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         reply = state.assistant.ask(body.question, body.history, body.top_k)
         log_question(body.question, reply)
         metrics.record_answer(reply["answered"])
-        return Response(json.dumps(reply, ensure_ascii=False), media_type="application/json")
+        return Response(_encode_reply(reply), media_type="application/json")
 
     @app.get("/api/suggest", response_model=SuggestReply)
     async def suggest(

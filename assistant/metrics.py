@@ -60,14 +60,13 @@ STORAGE_ERRORS = Counter("assistant_storage_errors_total", "Storage operations t
 QUESTION_LOG_FAILURES = Counter(
     "assistant_question_log_failures_total", "Visitor questions that could not be logged."
 )
-for _outcome in ("answered", "unanswered"):
-    QUESTIONS.labels(_outcome)
+_ANSWERED, _UNANSWERED = QUESTIONS.labels("answered"), QUESTIONS.labels("unanswered")
 _series: dict[tuple[str, str, int], tuple[Any, Any]] = {}  # labels() results, looked up once
 
 
 def record_answer(answered: bool) -> None:
     """Count one question by whether the corpus answered it."""
-    QUESTIONS.labels("answered" if answered else "unanswered").inc()
+    (_ANSWERED if answered else _UNANSWERED).inc()
 
 
 def record_reload(ok: bool) -> None:
