@@ -9,7 +9,6 @@ edited; ``position`` keeps the reading order.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -159,48 +158,96 @@ def read_markdown(path: Path) -> tuple[str, list[Block]]:
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _HTML_SKIP = {"script", "style", "nav", "header", "footer", "aside", "form", "noscript", "pre"}
 _HTML_BLOCKS = {"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd", "blockquote"}
+_HTML_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+_html_parser = None  # lxml's plain HTML parser, made on first use (lxml loads lazily)
+_text_of = None  # XPath string(): an element's text content, as lxml.html's text_content()
+
+
+def _parse_html(path: Path):
+    """The root element of an HTML file, parsed by lxml.etree: plain elements are cheaper to
+    make than lxml.html's (whose class lookup runs in Python for every element touched)."""
+    global _html_parser, _text_of
+    from lxml import etree
+
+    if _html_parser is None:
+        _html_parser = etree.HTMLParser()
+        _text_of = etree.XPath("string()", smart_strings=False)
+    # characters XML forbids make lxml raise ValueError later, while dropping elements
+    text = _NOT_XML.sub(" ", _read_text(path))
+    try:
+        root = etree.fromstring(text, _html_parser)
+    except Exception as exc:  # lxml raises several types for unparsable input
+        raise CorpusError(f"{path}: not parsable HTML ({exc})") from None
+    if root is None:  # as lxml.html.document_fromstring words it
+        raise CorpusError(f"{path}: not parsable HTML (Document is empty)")
+    return root
+
+
+def _main_element(root):
+    """The main content: the first <main>, else the first element with role="main", else the
+    first <article>, else Sphinx's <div class="body">, else <body>, else the whole page.
+    (Tag-filtered iteration in C; the equivalent XPath "//main" walks every node.)"""
+    from lxml import etree
+
+    main = next(root.iter("main"), None)
+    if main is None:
+        main = next((e for e in root.iter(etree.Element) if e.get("role") == "main"), None)
+    if main is None:
+        main = next(root.iter("article"), None)
+    if main is None:
+        main = next((e for e in root.iter("div") if e.get("class") == "body"), None)
+    if main is None:
+        main = root.find("body")
+    return root if main is None else main
+
+
+def _drop_tree(el) -> None:
+    """Remove an element with its children and text, keeping its tail (lxml.html's drop_tree)."""
+    parent = el.getparent()
+    if el.tail:
+        previous = el.getprevious()
+        if previous is None:
+            parent.text = (parent.text or "") + el.tail
+        else:
+            previous.tail = (previous.tail or "") + el.tail
+    parent.remove(el)
 
 
 def read_html(path: Path) -> tuple[str, list[Block]]:
     """HTML via lxml: paragraphs, list items and headings of the main content."""
-    import lxml.html
+    from lxml import etree
 
-    # characters XML forbids make lxml raise ValueError later, while dropping elements
-    text = _NOT_XML.sub(" ", _read_text(path))
-    try:
-        root = lxml.html.document_fromstring(text)
-    except Exception as exc:  # lxml raises several types for unparsable input
-        raise CorpusError(f"{path}: not parsable HTML ({exc})") from None
+    root = _parse_html(path)
     title_el = root.find(".//title")
     h1 = root.find(".//h1")
-    main = None
-    for xpath in ("//main", "//*[@role='main']", "//article", "//div[@class='body']"):
-        found = root.xpath(xpath)
-        if found:
-            main = found[0]
-            break
-    if main is None:
-        main = root.find("body") if root.find("body") is not None else root
+    main = _main_element(root)
     for skipped in list(main.iter(*_HTML_SKIP)):
         if skipped is not main:
-            skipped.drop_tree()
+            _drop_tree(skipped)
+    text_of = _text_of
     blocks: list[Block] = []
     section = None
-    for el in main.iter(*_HTML_BLOCKS):
-        # the innermost blocks only: <li><p>…</p></li> gives the paragraph, once
-        if next(itertools.islice(el.iter(*_HTML_BLOCKS), 1, None), None) is not None:
+    opened = None
+    for event, el in etree.iterwalk(main, events=("start", "end"), tag=_HTML_BLOCKS):
+        # the innermost blocks only: <li><p>…</p></li> gives the paragraph, once. A block
+        # is innermost when no other block starts between its start and its end.
+        if event == "start":
+            opened = el
             continue
-        content = el.text_content().strip().rstrip("¶").strip()
+        if el is not opened:
+            continue
+        content = text_of(el).strip().rstrip("¶").strip()
         if not content:
             continue
-        if el.tag[0] == "h" and el.tag[1:].isdigit():
+        tag = el.tag
+        if tag in _HTML_HEADINGS:
             section = normalize(content)
             blocks.append(Block(section, "h", section))
         else:
-            blocks.append(Block(content, "li" if el.tag == "li" else "p", section))
+            blocks.append(Block(content, "li" if tag == "li" else "p", section))
     title = None
     if h1 is not None:
-        title = normalize(h1.text_content()).rstrip("¶").strip()
+        title = normalize(text_of(h1)).rstrip("¶").strip()
     if not title and title_el is not None and title_el.text:
         title = normalize(title_el.text)
     return title or _title_from_name(path), blocks
