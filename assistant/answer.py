@@ -15,7 +15,7 @@ from typing import Any
 
 from .corpus import Passage
 from .index import Index, Query, Ranked
-from .text import STOP_WORDS, normalize, tokenize
+from .text import STOP_WORDS, normalize
 
 # A question that leans on the one before: starts with a connective, or refers back.
 _CONNECTIVE = re.compile(
@@ -91,6 +91,7 @@ class Answerer:
         self.calibration = calibration or Calibration.bundled()
         self.title = title
         self._proper = self._proper_nouns(passages)
+        self._max_idf = float(index.idf_.max()) if len(index.idf_) else 1.0
         self._first: dict[int, str] = {}
         self._first_for: list | None = None
 
@@ -131,7 +132,7 @@ class Answerer:
         query = query or self.index.parse(question)
         if not history:
             return query, "", {}
-        tokens = tokenize(normalize(question).lower())
+        tokens = query.tokens
         if not self._is_followup(query, tokens):
             return query, "", {}
         prev, _, prev_demote = self.resolve(history[-1], history[:-1])
@@ -154,7 +155,7 @@ class Answerer:
             if t.content and (t.known or t.expansions):
                 topic.append(t.token)
                 context_terms.append(t)
-        merged = Query(question, [*query.terms, *context_terms], weights)
+        merged = Query(question, [*query.terms, *context_terms], weights, query.tokens)
         earlier = self.index.search(prev, k=1, factors=prev_demote)
         gone = 0.0 if any(t in _OTHER for t in tokens) else DEMOTE_ANSWERED
         demote = {i: f * gone for i, f in prev_demote.items()}
@@ -178,7 +179,7 @@ class Answerer:
         knowledge = sum(t.knowledge for t in content)
         idf = self.index.idf_
         vocab = self.index.vocabulary_
-        max_idf = float(idf.max()) if len(idf) else 1.0
+        max_idf = self._max_idf
         matched_idf = total_idf = 0.0
         if len(ranked.indices):
             terms = self.index.passage_terms(int(ranked.indices[0]))
@@ -230,8 +231,7 @@ class Answerer:
         own = self.index.parse(question)
         query, topic, demote = self.resolve(question, history, own)
         ranked = self.index.search(query, k=max(k, 2), factors=demote)
-        tokens = tokenize(normalize(question).lower())
-        return Analysis(query, own, topic, ranked, self.features(query, ranked, own), tokens)
+        return Analysis(query, own, topic, ranked, self.features(query, ranked, own), own.tokens)
 
     def decide(self, a: Analysis) -> tuple[bool, float, str]:
         """Whether to answer, the confidence, and the message for the visitor if not."""

@@ -15,6 +15,7 @@ fitted vocabularies, and add up the matching matrix columns.
 from __future__ import annotations
 
 import inspect
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -76,6 +77,9 @@ class Query:
     text: str
     terms: list[QueryTerm]
     weights: dict[str, float]  # stem -> weight, originals 1.0, expansions below
+    tokens: list[str] = field(default_factory=list)  # every word of the text, lower-cased
+    # stem -> weight x IDF for the stems the passages use (set by Index.best_sentence)
+    idf_weights: dict[str, float] | None = field(default=None, repr=False, compare=False)
 
     @property
     def content_terms(self) -> list[QueryTerm]:
@@ -277,10 +281,17 @@ class Index:
 
     def _index_phrases(self) -> None:
         """Multi-word glossary entries, by their first word, longest first."""
-        self._phrases: dict[str, list[tuple[str, list[str]]]] = {}
+        self._phrases: dict[str, list[tuple[str, list[str], list[str]]]] = {}
         for phrase in sorted((k for k in self.expansions_ if " " in k), key=len, reverse=True):
             words = phrase.split()
-            self._phrases.setdefault(words[0], []).append((phrase, words))
+            stems = [
+                stem(t)
+                for target in self.expansions_[phrase]
+                for t in tokenize(target)
+                if t not in STOP_WORDS
+            ]
+            self._phrases.setdefault(words[0], []).append((phrase, words, stems))
+        self._glossary_cache: dict[str, tuple[bool, list[str], bool]] = {}
 
     def _init_lookups(self) -> None:
         """Derived lookups, built after fitting or loading."""
@@ -289,6 +300,7 @@ class Index:
         for term, j in self.vocabulary_.items():
             self.terms_by_id_[j] = term
         self._sentence_cache: dict[int, list[tuple[str, frozenset[str]]]] = {}
+        self._sentence_stems: dict[int, dict[str, list[int]]] = {}  # stem -> its sentences
         self._terms_cache: dict[int, frozenset[str]] = {}
 
     def passage_terms(self, i: int) -> frozenset[str]:
@@ -405,6 +417,7 @@ class Index:
             self.alt_vocabulary_: dict[str, int] = {}
             self.alt_ = None
             self.alt_owner_ = np.zeros(0, np.int64)
+            self._prepare_small()
             return self
         stems = [
             [stem(t) for t in tokenize(normalize(q)) if t not in STOP_WORDS] for _, q in alternates
@@ -438,7 +451,46 @@ class Index:
         )
         self.alt_pool_ = _Columns(_tfidf((pool @ m).tocsr(), self.alt_idf_))
         self.alt_pool_owner_ = np.array(owners, dtype=np.int64)
+        self._prepare_small()
         return self
+
+    def _prepare_small(self) -> None:
+        """For a corpus small enough to keep every matrix dense (an article): one stem ->
+        (word column, its IDF, alternates column, its IDF) table, and the pooled alternates'
+        and the alternate questions' columns side by side, already weighted by pool_weight,
+        so that a query gathers each channel once."""
+        alt = getattr(self, "alt_", None)
+        self._small = self.word_.dense_t is not None and self.char_.dense_t is not None
+        if alt is not None:
+            self._small = (
+                self._small and alt.dense_t is not None and self.alt_pool_.dense_t is not None
+            )
+        if not self._small:
+            self._lookup: dict[str, tuple[int, float, int, float]] = {}
+            return
+        alt_vocab = self.alt_vocabulary_ if alt is not None else {}
+        idf = self.idf_.tolist()
+        alt_idf = self.alt_idf_.tolist() if alt is not None else []
+        lookup = {}
+        for s, j in self.vocabulary_.items():
+            a = alt_vocab.get(s, -1)
+            lookup[s] = (j, idf[j], a, alt_idf[a] if a >= 0 else 0.0)
+        for s, a in alt_vocab.items():
+            lookup.setdefault(s, (-1, 0.0, a, alt_idf[a]))
+        self._lookup = lookup
+        if alt is not None:
+            # [pooled alternates of each owner | questions grouped by owner]: a passage's alt
+            # score is pw x its pool + (1 - pw) x its best question (owners = groups)
+            pw = np.float32(self.pool_weight)
+            self._alt_both_t = np.ascontiguousarray(
+                np.hstack([pw * self.alt_pool_.dense_t, (1 - pw) * alt.dense_t[:, self._alt_order]])
+            )
+            self._alt_offsets = len(self._alt_groups) + self._alt_starts
+            self._alt_everyone = np.array_equal(self._alt_groups, np.arange(self.n_passages_))
+        self._channel_weights = np.array(
+            [self.word_weight, self.char_weight, self.alt_weight], dtype=np.float32
+        )
+        self._char_rows: dict[str, tuple[np.ndarray, float]] = {}
 
     def _build_dictionary(self) -> None:
         """Words a typo may be corrected to, most frequent first (ties go to common words):
@@ -483,6 +535,19 @@ class Index:
     def _expansions_for(self, token: str) -> list[str]:
         return self.expansions_.get(token) or self.expansions_.get(stem(token)) or []
 
+    def _glossary(self, word: str) -> tuple[bool, list[str], bool]:
+        """Whether the glossary has entries for a word, their stems, and whether they are
+        related words (synonyms) rather than a translation (cached)."""
+        found = self._glossary_cache.get(word)
+        if found is None:
+            targets = self._expansions_for(word)
+            key = word if word in self.expansions_ else stem(word)
+            stems = [stem(t) for target in targets for t in tokenize(target) if t not in STOP_WORDS]
+            found = (bool(targets), stems, bool(targets) and key in self.related_)
+            if len(self._glossary_cache) < 100_000:
+                self._glossary_cache[word] = found
+        return found
+
     def parse(self, text: str) -> Query:
         """Tokenise a question, correct unknown words to the corpus vocabulary and add the
         glossary's expansions at a weight below the visitor's own words."""
@@ -499,21 +564,19 @@ class Index:
 
         covered: set[int] = set()
         for i, first in enumerate(tokens):  # multi-word entries: "hva er", "kunstig intelligens"
-            for phrase, words in self._phrases.get(first, ()):
+            for phrase, words, stems in self._phrases.get(first, ()):
                 if tokens[i : i + len(words)] == words:
                     covered.update(range(i, i + len(words)))
                     weight = 0.8 * (self.related_factor if phrase in self.related_ else 1.0)
-                    for target in self.expansions_[phrase]:
-                        for t in tokenize(target):
-                            if t not in STOP_WORDS:
-                                add(stem(t), weight)
+                    for st in stems:
+                        add(st, weight)
 
         for i, tok in enumerate(tokens):
             if tok in STOP_WORDS:
                 continue
             term = QueryTerm(tok, stem(tok), False, tok not in QUESTION_WORDS and i not in covered)
             word, factor = tok, 1.0
-            unknown = not self.is_known(term.stem) and not self._expansions_for(tok)
+            unknown = not self.is_known(term.stem) and not self._glossary(tok)[0]
             if unknown and i not in covered and tok not in names:
                 fixed = self._correct(tok)
                 if fixed:
@@ -527,18 +590,15 @@ class Index:
                 add(s, factor)
                 if word != tok:
                     term.expansions[s] = factor
-            targets = self._expansions_for(word)
-            key = word if word in self.expansions_ else stem(word)
-            term.related = bool(targets) and key in self.related_
-            for target in targets:
-                for t in tokenize(target):
-                    if t not in STOP_WORDS:
-                        w = (0.5 if term.known else 0.8) * factor
-                        w *= self.related_factor if term.related else 1.0
-                        term.expansions[stem(t)] = max(w, term.expansions.get(stem(t), 0.0))
-                        add(stem(t), w)
+            _, stems, term.related = self._glossary(word)
+            if stems:
+                w = (0.5 if term.known else 0.8) * factor
+                w *= self.related_factor if term.related else 1.0
+                for st in stems:
+                    term.expansions[st] = max(w, term.expansions.get(st, 0.0))
+                    add(st, w)
             terms.append(term)
-        return Query(text, terms, weights)
+        return Query(text, terms, weights, tokens)
 
     def _encode(
         self, query: Query, vocab: dict[str, int], idf: np.ndarray, max_idf: float
@@ -597,6 +657,8 @@ class Index:
         """Rank passages for a parsed query: fused score, best first, at most k.
 
         ``factors`` multiplies the scores of some passages (0 leaves them out)."""
+        if self._small:
+            return self._search_small(query, k, factors)
         n = self.n_passages_
         widx, ww = self._encode(query, self.vocabulary_, self.idf_, self.max_idf_)
         word = self.word_.score(widx, ww) if len(widx) else np.zeros(n, np.float32)
@@ -641,25 +703,113 @@ class Index:
         top = top[fused[top] >= 0]
         return Ranked(top, fused[top], word[top], char[top], alt[top])
 
+    def _search_small(
+        self, query: Query, k: int, factors: dict[int, float] | None = None
+    ) -> Ranked:
+        """``search`` for a corpus whose matrices are all dense: the same scores, with each
+        channel's columns gathered once and each word's char scores computed once."""
+        n = self.n_passages_
+        lookup = self._lookup
+        wid: list[int] = []
+        wx: list[float] = []
+        aid: list[int] = []
+        ax: list[float] = []
+        for s, x in query.weights.items():
+            row = lookup.get(s)
+            if row is not None:
+                if row[0] >= 0:
+                    wid.append(row[0])
+                    wx.append(x * row[1])
+                if row[2] >= 0:
+                    aid.append(row[2])
+                    ax.append(x * row[3])
+        missing = query.missing if self.unknown_in_norm else 0
+
+        if wid:
+            norm = math.sqrt(sum(v * v for v in wx) + missing * self.max_idf_ * self.max_idf_)
+            w = np.array([v / norm for v in wx] if norm > 0 else wx, dtype=np.float32)
+            word = w @ self.word_.dense_t[wid]
+        else:
+            word = np.zeros(n, np.float32)
+
+        if aid and self.alt_ is not None:
+            m = self.alt_max_idf_
+            norm = math.sqrt(sum(v * v for v in ax) + missing * m * m)
+            w = np.array([v / norm for v in ax] if norm > 0 else ax, dtype=np.float32)
+            both = w @ self._alt_both_t[aid]
+            groups = len(self._alt_groups)
+            best = np.maximum.reduceat(both, self._alt_offsets)
+            if self._alt_everyone:
+                alt = both[:groups] + best
+            else:
+                alt = np.zeros(n, np.float32)
+                alt[self._alt_groups] = both[:groups] + best
+        else:
+            alt = np.zeros(n, np.float32)
+
+        char = None
+        square = 0.0
+        for t in query.terms:
+            if t.content or t.known:
+                row_, sq = self._char_row(t.token)
+                char = row_ if char is None else char + row_
+                square += sq
+        if char is None or square <= 0:
+            char = np.zeros(n, np.float32)
+        else:
+            char = char * np.float32(1.0 / math.sqrt(square))
+
+        channels = np.stack([word, char, alt])
+        fused = self._channel_weights @ channels
+        for i, f in (factors or {}).items():
+            fused[i] = fused[i] * f if f > 0 else -1.0
+        top = np.argsort(-fused, kind="stable")[: max(1, min(k, n))]
+        top = top[fused[top] >= 0]
+        at = channels[:, top]
+        return Ranked(top, fused[top], at[0], at[1], at[2])
+
+    def _char_row(self, tok: str) -> tuple[np.ndarray, float]:
+        """One word's char scores against every passage, not yet normalised, and its
+        squared weight norm (small corpora; cached)."""
+        found = self._char_rows.get(tok)
+        if found is None:
+            ids, w = self._token_ngrams(tok)
+            found = (w @ self.char_.dense_t[ids], float(np.dot(w, w)))
+            if len(self._char_rows) < 20_000:
+                self._char_rows[tok] = found
+        return found
+
     def best_sentence(self, i: int, query: Query) -> str:
         """The sentence of passage i that holds the most query weight (IDF-weighted)."""
-        best, best_score = "", -1.0
-        for sentence, stems in self.sentences(i):
-            score = sum(
-                w * float(self.idf_[self.vocabulary_[s]])
-                for s, w in query.weights.items()
-                if s in stems and s in self.vocabulary_
-            )
-            if score > best_score:
-                best, best_score = sentence, score
-        return best
+        weights = query.idf_weights
+        if weights is None:
+            vocab, idf = self.vocabulary_, self.idf_
+            weights = query.idf_weights = {
+                s: w * float(idf[vocab[s]]) for s, w in query.weights.items() if s in vocab
+            }
+        sentences = self.sentences(i)
+        if not sentences:
+            return ""
+        where = self._sentence_stems.get(i)
+        if where is None:
+            where = {}
+            for j, (_, stems) in enumerate(sentences):
+                for st in stems:
+                    where.setdefault(st, []).append(j)
+            if len(self._sentence_stems) < 20_000:
+                self._sentence_stems[i] = where
+        scores = [0.0] * len(sentences)
+        for st, w in weights.items():  # in the query's order, as a sum per sentence would
+            for j in where.get(st, ()):
+                scores[j] += w
+        return sentences[max(range(len(scores)), key=scores.__getitem__)][0]  # first best
 
     def matched_terms(self, i: int, query: Query) -> list[str]:
         """The visitor's words whose stem, correction or expansion occurs in passage i."""
         terms = self.passage_terms(i)
         out = []
         for t in query.terms:
-            if t.stem in terms or any(s in terms for s in t.expansions):
+            if t.stem in terms or (t.expansions and not terms.isdisjoint(t.expansions)):
                 if t.token not in out:
                     out.append(t.token)
         return out

@@ -77,3 +77,28 @@ def test_char_ngrams_are_sklearns_char_wb_ngrams():
     sk = CountVectorizer(analyzer="char_wb", ngram_range=(3, 5), lowercase=False).build_analyzer()
     for word in ["a", "ab", "abc", "flask", "node.js", "sikkerhet", "x" * 12]:
         assert char_wb_ngrams(word, (3, 5)) == sk(word)
+
+
+def test_the_dense_fast_path_ranks_exactly_like_the_general_one(bot):
+    """Small corpora take a dense shortcut; large ones the general (sparse-capable) path."""
+    idx = bot.index
+    assert idx._small
+    questions = [
+        "Is Django secure?",
+        "djnago vs flsk",
+        "Hva er FastAPI?",
+        "How much does a pizza cost?",
+        "Can Python run in Docker and Kubernetes?",
+        "python",
+    ]
+    for q in questions:
+        query = idx.parse(q)
+        fast = idx.search(query, k=5, factors={0: 0.5, 3: 0})
+        try:
+            idx._small = False
+            general = idx.search(query, k=5, factors={0: 0.5, 3: 0})
+        finally:
+            idx._small = True
+        assert fast.indices.tolist() == general.indices.tolist(), q
+        for a, b in zip(fast[1:], general[1:], strict=True):
+            assert np.allclose(a, b, atol=1e-6), q
