@@ -33,6 +33,8 @@ _GREETINGS = frozenset(
 )
 CONTEXT_WEIGHT = 0.6  # weight of the earlier question's words in a follow-up
 DEMOTE_ANSWERED = 0.6  # score factor, in a follow-up, of a passage that already answered
+NEAR_ANSWER = 0.45  # in a follow-up, score bonus of the paragraphs around the last answer
+_NEIGHBOURS = {1: 1.0, 2: 0.5, -1: 0.5}  # offset from the last answer -> share of the bonus
 
 
 @dataclass
@@ -122,22 +124,40 @@ class Answerer:
 
     def resolve(
         self, question: str, history: list[str], query: Query | None = None
-    ) -> tuple[Query, str, dict[int, float]]:
+    ) -> tuple[Query, str, dict[int, float], dict[int, float]]:
         """Parse a question, reading a follow-up together with the conversation before it.
 
-        Returns the query to rank, the topic taken from the history ("" if none) and score
-        factors for passages already given as answers: a follow-up asks for something new, so
-        they are demoted, and left out when the visitor asks for "other" or "more".
+        Returns the query to rank, the topic taken from the history ("" if none), score
+        factors for passages already given as answers (a follow-up asks for something new,
+        so they are demoted, and left out when the visitor asks for "other" or "more") and
+        a score bonus for the paragraphs around the last answer: a conversation walks
+        through the article, and what a follow-up asks for ("and then?", "the next step")
+        is often right after what was just read.
         """
+        query, topic, demote, last = self._resolve(question, history, query)
+        bonus: dict[int, float] = {}
+        if last is not None and NEAR_ANSWER:
+            at, score = last
+            doc = self.passages[at].document
+            for offset, closeness in _NEIGHBOURS.items():
+                i = at + offset
+                if 0 <= i < len(self.passages) and self.passages[i].document == doc:
+                    bonus[i] = NEAR_ANSWER * closeness * score
+        return query, topic, demote, bonus
+
+    def _resolve(
+        self, question: str, history: list[str], query: Query | None = None
+    ) -> tuple[Query, str, dict[int, float], tuple[int, float] | None]:
+        """``resolve`` without the bonus; with the last answer (index, score) instead."""
         query = query or self.index.parse(question)
         if not history:
-            return query, "", {}
+            return query, "", {}, None
         tokens = query.tokens
         if not self._is_followup(query, tokens):
-            return query, "", {}
-        prev, _, prev_demote = self.resolve(history[-1], history[:-1])
+            return query, "", {}, None
+        prev, _, prev_demote, _ = self._resolve(history[-1], history[:-1])
         if not prev.content_terms:
-            return query, "", {}
+            return query, "", {}, None
         own_known = [t for t in query.content_terms if t.known or t.expansions]
         own_names = {t.token for t in own_known if t.token in self._proper}
         # the earlier question's words weigh less when the new one brings its own topic
@@ -160,7 +180,8 @@ class Answerer:
         gone = 0.0 if any(t in _OTHER for t in tokens) else DEMOTE_ANSWERED
         demote = {i: f * gone for i, f in prev_demote.items()}
         demote.update({i: gone for i in earlier.indices.tolist()})
-        return merged, self._original_case(history[-1], topic), demote
+        last = (int(earlier.indices[0]), float(earlier.scores[0])) if len(earlier.indices) else None
+        return merged, self._original_case(history[-1], topic), demote, last
 
     @staticmethod
     def _original_case(text: str, tokens: list[str]) -> str:
@@ -229,8 +250,8 @@ class Answerer:
         """Parse, resolve follow-ups, rank and compute the answerability features."""
         history = [h for h in (history or []) if h and h.strip()][-10:]
         own = self.index.parse(question)
-        query, topic, demote = self.resolve(question, history, own)
-        ranked = self.index.search(query, k=max(k, 2), factors=demote)
+        query, topic, demote, bonus = self.resolve(question, history, own)
+        ranked = self.index.search(query, k=max(k, 2), factors=demote, bonus=bonus)
         return Analysis(query, own, topic, ranked, self.features(query, ranked, own), own.tokens)
 
     def decide(self, a: Analysis) -> tuple[bool, float, str]:

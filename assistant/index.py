@@ -653,12 +653,19 @@ class Index:
             return parts[0][0], _l2(parts[0][1])
         return np.concatenate([p[0] for p in parts]), _l2(np.concatenate([p[1] for p in parts]))
 
-    def search(self, query: Query, k: int = 10, factors: dict[int, float] | None = None) -> Ranked:
+    def search(
+        self,
+        query: Query,
+        k: int = 10,
+        factors: dict[int, float] | None = None,
+        bonus: dict[int, float] | None = None,
+    ) -> Ranked:
         """Rank passages for a parsed query: fused score, best first, at most k.
 
-        ``factors`` multiplies the scores of some passages (0 leaves them out)."""
+        ``factors`` multiplies the scores of some passages (0 leaves them out); ``bonus`` is
+        then added to some (not to those left out)."""
         if self._small:
-            return self._search_small(query, k, factors)
+            return self._search_small(query, k, factors, bonus)
         n = self.n_passages_
         widx, ww = self._encode(query, self.vocabulary_, self.idf_, self.max_idf_)
         word = self.word_.score(widx, ww) if len(widx) else np.zeros(n, np.float32)
@@ -694,6 +701,9 @@ class Index:
         fused = self.word_weight * word + self.char_weight * char + self.alt_weight * alt
         for i, f in (factors or {}).items():
             fused[i] = fused[i] * f if f > 0 else -1.0
+        for i, b in (bonus or {}).items():
+            if fused[i] >= 0:
+                fused[i] += b
         k = max(1, min(k, n))
         if n > 4 * k + 64:  # large corpora: partition first, then order the few
             top = np.sort(np.argpartition(-fused, k - 1)[:k])
@@ -704,7 +714,11 @@ class Index:
         return Ranked(top, fused[top], word[top], char[top], alt[top])
 
     def _search_small(
-        self, query: Query, k: int, factors: dict[int, float] | None = None
+        self,
+        query: Query,
+        k: int,
+        factors: dict[int, float] | None = None,
+        bonus: dict[int, float] | None = None,
     ) -> Ranked:
         """``search`` for a corpus whose matrices are all dense: the same scores, with each
         channel's columns gathered once and each word's char scores computed once."""
@@ -763,6 +777,9 @@ class Index:
         fused = self._channel_weights @ channels
         for i, f in (factors or {}).items():
             fused[i] = fused[i] * f if f > 0 else -1.0
+        for i, b in (bonus or {}).items():
+            if fused[i] >= 0:
+                fused[i] += b
         top = np.argsort(-fused, kind="stable")[: max(1, min(k, n))]
         top = top[fused[top] >= 0]
         at = channels[:, top]

@@ -57,6 +57,19 @@ def test_asking_for_other_examples_leaves_the_first_answer_out(bot):
     assert other["context"] == "GivePayments"
 
 
+@pytest.mark.parametrize(
+    ("earlier", "follow_up", "expected"),
+    [
+        ("What is Django?", "and the next framework?", "Flask offers a lightweight"),
+        ("Tell me about Intempus", "and the next example?", "Diagnostic Biochips"),
+    ],
+)
+def test_a_follow_up_looks_first_around_the_last_answer(bot, earlier, follow_up, expected):
+    """A conversation walks through the article: "the next one" is the paragraph after."""
+    assert expected not in top_text(bot.ask(earlier))
+    assert expected in top_text(bot.ask(follow_up, history=[earlier]))
+
+
 def test_a_standalone_question_ignores_the_history(bot):
     reply = bot.ask("How does Django protect against CSRF?", history=["What is GivePayments?"])
     assert reply["context"] == ""

@@ -93,10 +93,10 @@ def test_the_dense_fast_path_ranks_exactly_like_the_general_one(bot):
     ]
     for q in questions:
         query = idx.parse(q)
-        fast = idx.search(query, k=5, factors={0: 0.5, 3: 0})
+        fast = idx.search(query, k=5, factors={0: 0.5, 3: 0}, bonus={3: 0.5, 7: 0.1})
         try:
             idx._small = False
-            general = idx.search(query, k=5, factors={0: 0.5, 3: 0})
+            general = idx.search(query, k=5, factors={0: 0.5, 3: 0}, bonus={3: 0.5, 7: 0.1})
         finally:
             idx._small = True
         assert fast.indices.tolist() == general.indices.tolist(), q
