@@ -273,7 +273,7 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             if self.access and access_log.isEnabledFor(logging.INFO):
-                _access_line(scope, status, time.perf_counter() - start)
+                access_line(scope, status, time.perf_counter() - start)
             request_id.reset(token)
 
 
@@ -290,7 +290,7 @@ def new_request_id() -> str:
 _redacted_path = lru_cache(maxsize=1024)(redact_text)
 
 
-def _access_line(scope: Scope, status: int, seconds: float) -> None:
+def access_line(scope: Scope, status: int, seconds: float) -> None:
     """Log the access line; the record built by hand, skipping the caller look-up of
     logging.info and the ``extra`` checks of makeRecord (a custom record factory is honoured)."""
     method, path = scope["method"], _redacted_path(scope["path"])
@@ -339,15 +339,20 @@ class UnhandledErrorMiddleware:
             error_log.exception("unhandled error on %s %s", scope["method"], scope["path"])
             if started:  # the response is broken already; the server closes the connection
                 return
-            body = json.dumps(GENERIC_ERROR).encode()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 500,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            await send_generic_error(send)
+
+
+async def send_generic_error(send: Send) -> None:
+    """The generic 500: a JSON body with GENERIC_ERROR's message, nothing about the error."""
+    body = json.dumps(GENERIC_ERROR).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 500,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -176,14 +176,18 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_with_status)
         finally:
-            elapsed = time.perf_counter() - start
-            method = scope["method"] if scope["method"] in METHODS else "other"
-            route = route_label(scope, root_path)
-            series = _series.get((method, route, status))
-            if series is None:
-                series = _series[(method, route, status)] = (
-                    REQUESTS.labels(method, route, str(status)),
-                    LATENCY.labels(method, route),
-                )
-            series[0].inc()
-            series[1].observe(elapsed)
+            record_request(scope, root_path, status, time.perf_counter() - start)
+
+
+def record_request(scope: Scope, root_path: str, status: int, seconds: float) -> None:
+    """Count and time one answered HTTP request (``root_path``: the scope's before routing)."""
+    method = scope["method"] if scope["method"] in METHODS else "other"
+    route = route_label(scope, root_path)
+    series = _series.get((method, route, status))
+    if series is None:
+        series = _series[(method, route, status)] = (
+            REQUESTS.labels(method, route, str(status)),
+            LATENCY.labels(method, route),
+        )
+    series[0].inc()
+    series[1].observe(seconds)
