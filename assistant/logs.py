@@ -145,23 +145,29 @@ _redaction = RedactionFilter()
 # json.dumps(..., ensure_ascii=False) builds a new encoder on every call; one made once is
 # twice as fast and writes the same text.
 _ENCODE = json.JSONEncoder(ensure_ascii=False, default=str).encode
+_STRING = json.encoder.encode_basestring  # a str as that encoder writes it
+_stamp: tuple[int, str] = (-1, "")  # (a second, its ISO form): strftime once a second
+
+
+def _iso_time(created: float, msecs: float) -> str:
+    """A record's time in UTC, ISO 8601 with milliseconds: 2026-11-26T02:55:01.123Z."""
+    global _stamp
+    second, stamp = _stamp
+    if int(created) != second:
+        second = int(created)
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        _stamp = (second, stamp)
+    return f"{stamp}.{int(msecs):03d}Z"
 
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, request_id, then the extra
     fields (and ``exception`` with the traceback); redacted as by RedactionFilter."""
 
-    _stamp: tuple[int, str] = (-1, "")  # (a second, its ISO form): strftime once a second
-
     def format(self, record: logging.LogRecord) -> str:
         _redaction.filter(record)
-        second, stamp = self._stamp
-        if int(record.created) != second:
-            second = int(record.created)
-            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-            self._stamp = (second, stamp)
         entry: dict[str, Any] = {
-            "time": f"{stamp}.{int(record.msecs):03d}Z",
+            "time": _iso_time(record.created, record.msecs),
             "level": record.levelname,
             "logger": record.name,
             "message": record.msg,
@@ -291,10 +297,42 @@ _redacted_path = lru_cache(maxsize=1024)(redact_text)
 
 
 def access_line(scope: Scope, status: int, seconds: float) -> None:
-    """Log the access line; the record built by hand, skipping the caller look-up of
-    logging.info and the ``extra`` checks of makeRecord (a custom record factory is honoured)."""
+    """Log the access line (logger ``assistant.access``, INFO): method, path, status,
+    duration_ms and the request id.
+
+    When every handler it reaches is one of ours (a plain StreamHandler with JsonFormatter and
+    only RedactionFilters, as configure_logging and uvicorn_log_config make them), the JSON
+    line is written to their streams directly, as they would write it; else the record goes
+    through the logging machinery, built by hand (no caller look-up, no ``extra`` checks).
+    """
     method, path = scope["method"], _redacted_path(scope["path"])
     message = f"{method} {path} {status}"
+    duration = round(seconds * 1000, 2)
+    handlers = _json_stream_handlers(access_log)
+    if handlers and type(status) is int:
+        now = time.time()
+        rid = request_id.get()
+        line = (
+            f'{{"time": "{_iso_time(now, (now - int(now)) * 1000)}", "level": "INFO", '
+            f'"logger": "{access_log.name}", "message": {_STRING(message)}, '
+            f'"request_id": {"null" if rid is None else _STRING(rid)}, '
+            f'"method": {_STRING(method)}, "path": {_STRING(path)}, "status": {status}, '
+            f'"duration_ms": {duration!r}}}'
+        )
+        for handler in handlers:
+            handler.acquire()
+            try:
+                handler.stream.write(line + handler.terminator)
+                handler.flush()
+            except RecursionError:
+                raise
+            except Exception:  # as StreamHandler.emit: report it, never fail the request
+                handler.handleError(
+                    logging.makeLogRecord({"msg": message, "name": access_log.name})
+                )
+            finally:
+                handler.release()
+        return
     if logging.getLogRecordFactory() is logging.LogRecord:
         record = logging.LogRecord(access_log.name, logging.INFO, "", 0, message, (), None)
     else:
@@ -302,9 +340,32 @@ def access_line(scope: Scope, status: int, seconds: float) -> None:
     record.method = method
     record.path = path
     record.status = status
-    record.duration_ms = round(seconds * 1000, 2)
+    record.duration_ms = duration
     record._redacted = True  # nothing secret in it: the path was redacted above
     access_log.handle(record)
+
+
+def _json_stream_handlers(logger: logging.Logger) -> list[logging.StreamHandler] | None:
+    """The handlers an INFO record of ``logger`` reaches (as Logger.callHandlers finds them),
+    if the logger has no filter and each is a plain StreamHandler writing JsonFormatter lines
+    through RedactionFilters only; else None."""
+    if logger.filters:
+        return None
+    found = []
+    node: logging.Logger | None = logger
+    while node is not None:
+        for handler in node.handlers:
+            if type(handler) is not logging.StreamHandler:
+                return None
+            if type(handler.formatter) is not JsonFormatter:
+                return None
+            for f in handler.filters:
+                if type(f) is not RedactionFilter:
+                    return None
+            if logging.INFO >= handler.level:
+                found.append(handler)
+        node = node.parent if node.propagate else None
+    return found or None
 
 
 GENERIC_ERROR = {"message": "Something went wrong on our side. Please try again later."}

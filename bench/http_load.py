@@ -138,7 +138,7 @@ def start(kind: str, port: int, log: Path) -> subprocess.Popen:
     env["ASSISTANT_DB"] = str(log.parent / f"{kind}.db")
     env["ASSISTANT_INDEX_DIR"] = str(log.parent / "index")
     env["BENCH_BARE_VARIANT"] = kind.partition("+")[2]  # ablations: "bare+dep", "bare+mw"
-    env["BENCH_OURS_WITHOUT"] = kind.partition("-")[2].replace("+", ",")  # "ours-qlog+hop"
+    env["BENCH_OURS_WITHOUT"] = kind.partition("-")[2].replace("+", ",")  # "ours-qlog+ask"
     python_m_uvicorn = [str(VENV_BIN / "python"), "-m", "uvicorn"]
     if kind.startswith("ours-"):
         cmd = [
@@ -429,7 +429,7 @@ def main() -> int:
     ap.add_argument(
         "--kinds",
         help="with --ablation: the servers, separated by commas, e.g. bare,ours,ours-gc "
-        "(ours-X: bench/ours_app.py without X; several: ours-qlog+hop)",
+        "(ours-X: bench/ours_app.py without X; several: ours-qlog+ask)",
     )
     args = ap.parse_args()
 

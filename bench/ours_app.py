@@ -3,8 +3,6 @@ builds it, minus one piece of the request path at a time, chosen by BENCH_OURS_W
 (comma-separated):
 
 - ``qlog``: the question log's ``record`` (queue hand-off to the writer thread) does nothing;
-- ``hop``: the sync ``get_assistant`` dependency is overridden by an async one, so the
-  request does not hop to the thread pool;
 - ``gc``: ``gc.freeze()`` once started, so the collector no longer walks the loaded index
   and libraries;
 - ``ask``: ``Assistant.ask`` returns one precomputed reply (the app's cost without the answer).
@@ -18,16 +16,12 @@ from __future__ import annotations
 import gc
 import os
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 
 from assistant import background
-from assistant.app import create_app, get_assistant
+from assistant.app import create_app
 from assistant.cli import _load
 from assistant.config import Settings
-
-
-async def _async_get_assistant(request: Request):
-    return request.app.state.assistant
 
 
 def create() -> FastAPI:
@@ -43,8 +37,6 @@ def create() -> FastAPI:
     app = create_app(settings, _load(settings))
     if "qlog" in without:
         background.QuestionLog.record = lambda self, question, reply: None
-    if "hop" in without:
-        app.dependency_overrides[get_assistant] = _async_get_assistant
     if "ask" in without:
         bot = app.state.assistant
         reply = bot.ask("What is Django?")

@@ -228,3 +228,58 @@ def test_uvicorn_log_config_writes_json(capsys: pytest.CaptureFixture[str]) -> N
     assert [e["logger"] for e in entries] == ["uvicorn.error", "assistant.x"]
     assert entries[0]["message"] == "Started server process [42]"
     assert SECRETS[0] not in json.dumps(entries)
+
+
+def test_the_access_line_written_directly_is_the_formatted_one() -> None:
+    """With only our JSON handlers, access_line writes the line itself: the same JSON as the
+    logging machinery writes through JsonFormatter (as with any other handler set)."""
+    from assistant import logs
+
+    root = logging.getLogger()
+    saved = list(root.handlers), root.level
+    paths = ["/api/ask", '/a"b\\c', "/é/✓/\u2028", "/staff/x?token=abc", "/api/x/token=s3cret"]
+    written = {}
+    try:
+        for direct in (True, False):
+            root.handlers[:] = []
+            stream = io.StringIO()
+            handler = configure_logging("INFO", stream)
+            if not direct:
+                handler.addFilter(logging.Filter())  # not ours: the machinery writes it
+            assert bool(logs._json_stream_handlers(logs.access_log)) is direct
+            token = request_id.set("req-1")
+            for i, path in enumerate(paths):
+                logs.access_line({"method": "POST", "path": path}, 200 + i, 0.0123456)
+            request_id.reset(token)
+            logs.access_line({"method": "GET", "path": "/"}, 404, 1.5)  # no request id
+            written[direct] = [json.loads(ln) for ln in stream.getvalue().split("\n") if ln]
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+    for entry in written[True] + written[False]:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", entry.pop("time"))
+    assert written[True] == written[False]
+    assert len(written[True]) == len(paths) + 1
+    assert written[True][0] == {
+        "level": "INFO",
+        "logger": "assistant.access",
+        "message": "POST /api/ask 200",
+        "request_id": "req-1",
+        "method": "POST",
+        "path": "/api/ask",
+        "status": 200,
+        "duration_ms": 12.35,
+    }
+    assert "s3cret" not in json.dumps(written[True])
+    assert written[True][-1]["request_id"] is None
+
+
+def test_access_lines_go_through_other_handlers_too(caplog: pytest.LogCaptureFixture) -> None:
+    """A handler that is not ours (pytest's here) still gets the access line as a record."""
+    from assistant import logs
+
+    with caplog.at_level(logging.INFO, logger="assistant.access"):
+        logs.access_line({"method": "GET", "path": "/healthz"}, 200, 0.001)
+    record = next(r for r in caplog.records if r.name == "assistant.access")
+    assert record.getMessage() == "GET /healthz 200"
+    assert (record.method, record.path, record.status) == ("GET", "/healthz", 200)
