@@ -33,6 +33,7 @@ _GREETINGS = frozenset(
 )
 CONTEXT_WEIGHT = 0.6  # weight of the earlier question's words in a follow-up
 DEMOTE_ANSWERED = 0.6  # score factor, in a follow-up, of a passage that already answered
+SAME_WORDS = 0.5  # score bonus of the passage whose alternate question has the same words
 NEAR_ANSWER = 0.45  # in a follow-up, score bonus of the paragraphs around the last answer
 _NEIGHBOURS = {1: 1.0, 2: 0.5, -1: 0.5}  # offset from the last answer -> share of the bonus
 
@@ -100,16 +101,25 @@ class Answerer:
     @staticmethod
     def _proper_nouns(passages: list[Passage]) -> frozenset[str]:
         """Words mostly written with a capital inside sentences: names such as Django."""
+        from collections import Counter
+
+        # All passages as one text, a line each (normalised text holds no white space but
+        # single spaces), counted in two regex passes rather than word by word in Python.
+        text = "\n".join(normalize(p.text) for p in passages)
+        word = r"[^\W_]+(?:[.'][^\W_]+)*"
+        counts = Counter(re.findall(word, text))
+        # a sentence's first word is capitalised anyway: it does not count. A sentence starts
+        # a line or follows white space after . ! or ?; its first word is the first after
+        # that (a word holds no white space, so no sentence start is skipped over).
+        counts.subtract(re.findall(rf"(?:^|(?<=[.!?])\s)[\W_]*({word})", text, re.MULTILINE))
         upper: dict[str, int] = {}
         total: dict[str, int] = {}
-        for p in passages:
-            for sentence in re.split(r"(?<=[.!?])\s+", normalize(p.text)):
-                words = re.findall(r"[^\W_]+(?:[.'][^\W_]+)*", sentence)
-                for word in words[1:]:  # a sentence's first word is capitalised anyway
-                    low = word.lower()
-                    total[low] = total.get(low, 0) + 1
-                    if word[0].isupper():
-                        upper[low] = upper.get(low, 0) + 1
+        for w, n in counts.items():  # the same counts as word by word, a distinct word at once
+            if n:
+                low = w.lower()
+                total[low] = total.get(low, 0) + n
+                if w[0].isupper():
+                    upper[low] = upper.get(low, 0) + n
         return frozenset(w for w, n in upper.items() if n >= 0.6 * total[w])
 
     # ------------------------------------------------------------ follow-ups
@@ -251,6 +261,9 @@ class Answerer:
         history = [h for h in (history or []) if h and h.strip()][-10:]
         own = self.index.parse(question)
         query, topic, demote, bonus = self.resolve(question, history, own)
+        taught = self.index.phrasing(own)
+        if taught is not None and demote.get(taught, 1.0) > 0:
+            bonus[taught] = bonus.get(taught, 0.0) + SAME_WORDS
         ranked = self.index.search(query, k=max(k, 2), factors=demote, bonus=bonus)
         return Analysis(query, own, topic, ranked, self.features(query, ranked, own), own.tokens)
 

@@ -30,6 +30,7 @@ from .text import (
     QUESTION_WORDS,
     STOP_WORDS,
     common_words,
+    compounds,
     normalize,
     split_sentences,
     stem,
@@ -92,6 +93,11 @@ class Query:
         return sum(1 for t in self.terms if t.content and not t.known and not t.expansions)
 
 
+def phrasing_key(tokens: list[str]) -> frozenset[str]:
+    """What identifies a phrasing: the stems of its words, stop words aside."""
+    return frozenset(stem(t) for t in tokens if t not in STOP_WORDS)
+
+
 def _l2(w: np.ndarray) -> np.ndarray:
     n = float(np.sqrt(np.dot(w, w)))
     return w / n if n > 0 else w
@@ -136,14 +142,13 @@ def _identity(tokens: list[str]) -> list[str]:
     return tokens
 
 
-def _count_matrix(rows: list[list[int]], n_features: int) -> sp.csr_matrix:
-    """Term counts of token-id lists, as a rows x features CSR matrix."""
+def _count_matrix(rows: list[dict[int, float]], n_features: int) -> sp.csr_matrix:
+    """Term counts ({feature id: count} per row), as a rows x features CSR matrix."""
     indptr = np.cumsum([0] + [len(r) for r in rows])
     indices = np.fromiter((j for r in rows for j in r), np.int64, int(indptr[-1]))
-    m = sp.csr_matrix(
-        (np.ones(len(indices), np.float32), indices, indptr), shape=(len(rows), n_features)
-    )
-    m.sum_duplicates()
+    data = np.fromiter((c for r in rows for c in r.values()), np.float32, int(indptr[-1]))
+    m = sp.csr_matrix((data, indices, indptr), shape=(len(rows), n_features))
+    m.sort_indices()
     return m
 
 
@@ -191,6 +196,7 @@ class Index:
         related_factor: float = 0.6,
         unknown_in_norm: bool = True,
         guard_common_words: bool = True,
+        compound_part_weight: float = 0.5,
     ):
         self.word_weight = word_weight
         self.char_weight = char_weight
@@ -206,6 +212,8 @@ class Index:
         self.related_factor = related_factor  # a synonym weighs this much of a translation
         self.unknown_in_norm = unknown_in_norm
         self.guard_common_words = guard_common_words
+        # "batteries-included" is a word of its own; "included" inside it counts this much
+        self.compound_part_weight = compound_part_weight
 
     def get_params(self) -> dict:
         """The constructor's parameters, as given."""
@@ -228,13 +236,22 @@ class Index:
         from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
         n = len(texts)
-        stop = STOP_WORDS
-        words = [[t for t in tokenize(normalize(text)) if t not in stop] for text in texts]
+        words, parts = [], []
+        for text in texts:
+            toks, wholes, inside = self._words(text)
+            words.append(toks + wholes)
+            parts.append(inside)
 
         # one counting pass over the words; the stems' counts follow by a sparse product with a
-        # word -> stem map, each distinct word stemmed once
+        # word -> stem map, each distinct word stemmed once. A hyphenated word counts as a word
+        # of its own, and its parts count compound_part_weight each where they occur in it.
         raw = CountVectorizer(analyzer=_identity)
         raw_counts = raw.fit_transform(words)
+        weighted = raw_counts.astype(np.float64)
+        if self.compound_part_weight != 1.0 and any(parts):
+            inside_counts = raw.transform(parts)
+            weighted = (weighted - (1.0 - self.compound_part_weight) * inside_counts).tocsr()
+            weighted.eliminate_zeros()
         self.raw_vocabulary_: dict[str, int] = {k: int(v) for k, v in raw.vocabulary_.items()}
         raw_words = sorted(self.raw_vocabulary_, key=self.raw_vocabulary_.__getitem__)
         word_stems = [stem(w) for w in raw_words]
@@ -247,7 +264,7 @@ class Index:
             ),
             shape=(len(raw_words), len(stems)),
         )
-        word_counts = (raw_counts @ to_stem).tocsr()
+        word_counts = (weighted @ to_stem).tocsr()
         word_counts.sort_indices()
         tfidf = TfidfTransformer(sublinear_tf=True).fit(word_counts)
         df = np.bincount(word_counts.indices, minlength=word_counts.shape[1])
@@ -261,7 +278,9 @@ class Index:
         self.word_ngrams_ = ngrams.fit_transform(raw_words).tocsr()
         self.ngram_vocabulary_: dict[str, int] = {k: int(v) for k, v in ngrams.vocabulary_.items()}
         self._ngram_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        char_counts = (raw_counts @ self.word_ngrams_).tocsr()
+        # char n-grams of the words, compound parts discounted (a compound's are its parts')
+        single = np.array(["-" not in w for w in raw_words], dtype=np.float64)
+        char_counts = (weighted @ sp.diags(single) @ self.word_ngrams_).tocsr()
         char_tfidf = TfidfTransformer(sublinear_tf=True).fit(char_counts)
         self.char_idf_ = char_tfidf.idf_.astype(np.float32)
         self.char_ = _Columns(char_tfidf.transform(char_counts))
@@ -278,6 +297,15 @@ class Index:
         self._index_phrases()
         self.set_alternates(alternates)
         return self
+
+    def _words(self, text: str) -> tuple[list[str], list[str], list[str]]:
+        """A text's words (no stop words), its hyphenated words whole, and the words that
+        occur inside those."""
+        norm = normalize(text)
+        toks = [t for t in tokenize(norm) if t not in STOP_WORDS]
+        wholes = compounds(norm)
+        inside = [t for c in wholes for t in tokenize(c) if t not in STOP_WORDS]
+        return toks, wholes, inside
 
     def _index_phrases(self) -> None:
         """Multi-word glossary entries, by their first word, longest first."""
@@ -318,10 +346,10 @@ class Index:
         """Passage i's sentences with their stems, split on first use."""
         found = self._sentence_cache.get(i)
         if found is None:
-            found = [
-                (s, frozenset(stem(t) for t in tokenize(normalize(s)) if t not in STOP_WORDS))
-                for s in split_sentences(self.texts_[i])
-            ]
+            found = []
+            for sentence in split_sentences(self.texts_[i]):
+                toks, wholes, _ = self._words(sentence)
+                found.append((sentence, frozenset(stem(t) for t in toks + wholes)))
             if len(self._sentence_cache) < 20_000:
                 self._sentence_cache[i] = found
         return found
@@ -413,20 +441,33 @@ class Index:
         alternates = [(int(i), q) for i, q in alternates if 0 <= int(i) < self.n_passages_]
         self.alternates_ = alternates
         self._build_dictionary()
+        # a question asked with the very words of an alternate (taught ones last: they win)
+        self._phrasings: dict[frozenset[str], int] = {}
+        for i, q in alternates:
+            key = phrasing_key(tokenize(normalize(q)))
+            if len(key) >= 2:
+                self._phrasings[key] = i
         if not alternates:
             self.alt_vocabulary_: dict[str, int] = {}
             self.alt_ = None
             self.alt_owner_ = np.zeros(0, np.int64)
             self._prepare_small()
             return self
-        stems = [
-            [stem(t) for t in tokenize(normalize(q)) if t not in STOP_WORDS] for _, q in alternates
-        ]
+        rows: list[dict[str, float]] = []
+        part = self.compound_part_weight
+        for _, q in alternates:
+            toks, wholes, inside = self._words(q)
+            row: dict[str, float] = {}
+            for t in toks + wholes:
+                row[stem(t)] = row.get(stem(t), 0.0) + 1.0
+            for t in inside:
+                row[stem(t)] -= 1.0 - part
+            rows.append(row)
         vocab: dict[str, int] = {}
-        for row in stems:
+        for row in rows:
             for s in row:
                 vocab.setdefault(s, len(vocab))
-        m = _count_matrix([[vocab[s] for s in row] for row in stems], len(vocab))
+        m = _count_matrix([{vocab[s]: c for s, c in row.items()} for row in rows], len(vocab))
         self.alt_vocabulary_ = vocab
         # +0.5: questions share "python" and friends, but question words still separate them
         df = np.bincount(m.indices, minlength=m.shape[1])
@@ -512,6 +553,11 @@ class Index:
 
     # ------------------------------------------------------------ queries
 
+    def phrasing(self, query: Query) -> int | None:
+        """The passage of the alternate question this one repeats word for word (stems, any
+        order, stop words aside), if any."""
+        return self._phrasings.get(phrasing_key(query.tokens))
+
     def is_known(self, stem_: str) -> bool:
         """Whether a stem occurs in the passages or the alternate questions."""
         return stem_ in self.vocabulary_ or stem_ in self.alt_vocabulary_
@@ -555,6 +601,11 @@ class Index:
         tokens = tokenize(norm)
         # names the visitor capitalised mid-sentence ("Rome") are not typos of corpus words
         names = {w.lower() for w in re.findall(r"(?<=[^.!?\s] )[A-Z][a-z]+", norm)}
+        # a hyphenated word the corpus knows ("batteries-included") counts as a word of its
+        # own, and its parts as much as they count inside it in the passages
+        wholes = [stem(c) for c in compounds(norm)]
+        wholes = [s for s in wholes if self.is_known(s)]
+        inside = {t for s in wholes for t in tokenize(s)} if wholes else set()
         weights: dict[str, float] = {}
         terms: list[QueryTerm] = []
 
@@ -586,6 +637,8 @@ class Index:
             term.known = self.is_known(s)
             if not term.content:
                 factor *= self.question_weight
+            if tok in inside:
+                factor *= self.compound_part_weight
             if term.known:
                 add(s, factor)
                 if word != tok:
@@ -598,6 +651,8 @@ class Index:
                     term.expansions[st] = max(w, term.expansions.get(st, 0.0))
                     add(st, w)
             terms.append(term)
+        for s in wholes:
+            add(s, 1.0)
         return Query(text, terms, weights, tokens)
 
     def _encode(

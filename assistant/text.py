@@ -25,6 +25,7 @@ _PUNCT = str.maketrans(
 )
 # Words keep inner dots and apostrophes ("node.js", "web3.py", "python's"); hyphens split.
 _TOKEN = re.compile(r"[^\W_]+(?:[.'][^\W_]+)*")
+_COMPOUND = re.compile(r"[^\W_]+(?:[.'][^\W_]+)*(?:-[^\W_]+(?:[.'][^\W_]+)*)+")
 _SENTENCE = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
 _ABBREV = re.compile(r"\b(?:e\.g|i\.e|etc|vs|Dr|Mr|Mrs|Ms|St|No|approx|incl)\.$", re.IGNORECASE)
 
@@ -80,6 +81,13 @@ def tokenize(text: str) -> list[str]:
         if tok:
             out.append(tok)
     return out
+
+
+def compounds(text: str) -> list[str]:
+    """Hyphenated words of already normalised text, lower-cased: "batteries-included"."""
+    if "-" not in text:
+        return []
+    return [m.lower() for m in _COMPOUND.findall(text)]
 
 
 def stem(token: str) -> str:

@@ -102,3 +102,38 @@ def test_the_dense_fast_path_ranks_exactly_like_the_general_one(bot):
         assert fast.indices.tolist() == general.indices.tolist(), q
         for a, b in zip(fast[1:], general[1:], strict=True):
             assert np.allclose(a, b, atol=1e-6), q
+
+
+COMPOUND_TEXTS = [
+    "Django is a batteries-included framework.",
+    "A backend includes the server logic, the databases and the APIs behind an app.",
+    "Tools like spike-sorting and time-tracking run in the cloud.",
+    "Sorting spikes by hand takes weeks.",
+]
+
+
+def test_a_hyphenated_word_is_a_word_of_its_own_and_its_parts_count_less_inside_it():
+    idx = Index().fit(COMPOUND_TEXTS)
+    plain = Index(compound_part_weight=1.0).fit(COMPOUND_TEXTS)
+
+    def top(index, q):
+        r = index.search(index.parse(q), k=4)
+        return r.indices[0], dict(zip(r.indices.tolist(), r.scores.tolist(), strict=True))
+
+    # "include" is what a backend does, not what Django's "batteries-included" says
+    first, scores = top(idx, "What does a backend include?")
+    _, plain_scores = top(plain, "What does a backend include?")
+    assert first == 1 and scores[0] < plain_scores[0]
+    # the visitor's own compound finds it; the same words apart find the plain sentence
+    assert top(idx, "spike-sorting")[0] == 2
+    assert top(idx, "spike sorting")[0] == 3
+
+
+def test_a_question_in_the_very_words_of_an_alternate_is_recognised():
+    idx = Index().fit(TEXTS, alternates=[(3, "Who runs the boxes of the cargo ship?")])
+    assert idx.phrasing(idx.parse("who runs the cargo ship boxes")) == 3
+    assert idx.phrasing(idx.parse("Who runs the boxes?")) is None
+    idx.set_alternates(
+        [(3, "Who runs the boxes of the cargo ship?"), (0, "boxes cargo ship runs who")]
+    )
+    assert idx.phrasing(idx.parse("Who runs the boxes of the cargo ship?")) == 0  # last wins

@@ -1,6 +1,14 @@
 """Text primitives: tokens, stems, sentences, languages."""
 
-from assistant.text import is_foreign, main_language, normalize, split_sentences, stem, tokenize
+from assistant.text import (
+    compounds,
+    is_foreign,
+    main_language,
+    normalize,
+    split_sentences,
+    stem,
+    tokenize,
+)
 
 
 def test_tokens_keep_dotted_names_and_drop_possessives():
@@ -38,3 +46,9 @@ def test_norwegian_lines_are_foreign_in_an_english_document():
 def test_main_language_is_the_majority():
     lines = [tokenize("This is the text of the article."), tokenize("Vi er her og der.")]
     assert main_language(lines + lines[:1]) == "en"
+
+
+def test_hyphenated_words_are_found_whole_and_lower_cased():
+    text = normalize("Django’s “Batteries-included” approach — state-of-the-art, not x- y.")
+    assert compounds(text) == ["batteries-included", "state-of-the-art"]
+    assert compounds("no hyphen here") == []
