@@ -191,3 +191,55 @@ def test_empty_folder_and_missing_path_are_errors(tmp_path):
         load_corpus(tmp_path / "empty")
     with pytest.raises(CorpusError, match="no such file"):
         load_corpus(tmp_path / "missing.txt")
+
+
+def _mixed_folder(write, n=24):
+    """Documents of every type, with shared and repeated paragraphs, nested HTML blocks."""
+    words = "alpha beta gamma delta epsilon zeta theta kappa lambda sigma omega".split()
+    for i in range(n):
+        para = " ".join(words[(i + k) % len(words)] for k in range(9)).capitalize() + "."
+        shared = "This paragraph appears in every document of the folder, word for word."
+        if i % 3 == 0:
+            write(f"d{i:02}.txt", f"{para}\n\n{shared}\n\n{para}\n")
+        elif i % 3 == 1:
+            write(f"sub/d{i:02}.md", f"# Doc {i}\n\n## Part\n\n{para}\n\n- {shared}\n")
+        else:
+            write(
+                f"sub/deeper/d{i:02}.html",
+                f"<html><title>Doc {i}</title><main><h2>Part {i}</h2><p>{para}</p>"
+                f"<ul><li><p>{shared}</p><pre>x = {i}</pre> and a tail.</li></ul></main></html>",
+            )
+    return write("d00.txt", f"{para}\n\n{shared}\n").parent
+
+
+def test_reading_in_worker_processes_gives_the_same_documents(write):
+    folder = _mixed_folder(write)
+    sequential = load_corpus(folder, workers=1)
+    assert len(sequential) == 24 and sum(len(d.passages) for d in sequential) > 40
+    assert load_corpus(folder, workers=2) == sequential
+    assert load_corpus(folder, workers=5) == sequential
+    assert load_corpus(folder) == sequential  # few files: read in this process
+
+
+def test_reading_in_worker_processes_from_a_thread(write):
+    """A server reloads from a thread: the pool then spawns rather than forks."""
+    import threading
+
+    folder = _mixed_folder(write, 6)
+    out = {}
+    thread = threading.Thread(target=lambda: out.update(docs=load_corpus(folder, workers=2)))
+    thread.start()
+    thread.join()
+    assert out["docs"] == load_corpus(folder, workers=1)
+
+
+def test_reading_in_worker_processes_raises_the_first_bad_file(write):
+    folder = _mixed_folder(write)
+    write("d07.txt", b"\xff\xfe broken")  # before the later bad file in reading order
+    write("sub/deeper/zz.html", "   ")
+    with pytest.raises(CorpusError) as sequential:
+        load_corpus(folder, workers=1)
+    with pytest.raises(CorpusError) as parallel:
+        load_corpus(folder, workers=2)
+    assert "d07.txt" in str(sequential.value)
+    assert str(parallel.value) == str(sequential.value)
