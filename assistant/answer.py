@@ -94,6 +94,8 @@ class Answerer:
         self.calibration = calibration or Calibration.bundled()
         self.title = title
         self._proper = self._proper_nouns(passages)
+        self.near_answer = NEAR_ANSWER
+        self.same_words = SAME_WORDS
         self._max_idf = float(index.idf_.max()) if len(index.idf_) else 1.0
         self._first: dict[int, str] = {}
         self._first_for: list | None = None
@@ -146,13 +148,13 @@ class Answerer:
         """
         query, topic, demote, last = self._resolve(question, history, query)
         bonus: dict[int, float] = {}
-        if last is not None and NEAR_ANSWER:
+        if last is not None and self.near_answer:
             at, score = last
             doc = self.passages[at].document
             for offset, closeness in _NEIGHBOURS.items():
                 i = at + offset
                 if 0 <= i < len(self.passages) and self.passages[i].document == doc:
-                    bonus[i] = NEAR_ANSWER * closeness * score
+                    bonus[i] = self.near_answer * closeness * score
         return query, topic, demote, bonus
 
     def _resolve(
@@ -262,8 +264,8 @@ class Answerer:
         own = self.index.parse(question)
         query, topic, demote, bonus = self.resolve(question, history, own)
         taught = self.index.phrasing(own)
-        if taught is not None and demote.get(taught, 1.0) > 0:
-            bonus[taught] = bonus.get(taught, 0.0) + SAME_WORDS
+        if taught is not None and demote.get(taught, 1.0) > 0 and self.same_words:
+            bonus[taught] = bonus.get(taught, 0.0) + self.same_words
         ranked = self.index.search(query, k=max(k, 2), factors=demote, bonus=bonus)
         return Analysis(query, own, topic, ranked, self.features(query, ranked, own), own.tokens)
 

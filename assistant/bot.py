@@ -4,6 +4,7 @@ assembled once."""
 from __future__ import annotations
 
 import logging
+import weakref
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -41,10 +42,11 @@ class Assistant:
         # alternates change, so a reply computed before teaching is never served after it
         self._generation = 0
         self._cached = None
-        if cache_size:  # a plain function, not a bound method: no cycle keeps an old index alive
+        if cache_size:  # through a weak reference: no cycle keeps an old index alive
+            me = weakref.ref(self)
 
             def answer(generation: int, question: str, history: tuple, top_k: int) -> dict:
-                return answerer.ask(question, list(history), top_k)
+                return me().answerer.ask(question, list(history), top_k)  # type: ignore[union-attr]
 
             self._cached = lru_cache(maxsize=cache_size)(answer)
 

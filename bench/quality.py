@@ -43,14 +43,17 @@ VARIANTS: dict[str, dict] = {
     "unknown words left out of the query norm": {"unknown_in_norm": False},
     "question words at full weight": {"question_weight": 1.0},
     "no follow-up handling (history ignored)": {"history": False},
+    "follow-ups without the reading-order prior": {"near_answer": 0.0},
+    "hyphenated words' parts at full weight": {"compound_part_weight": 1.0},
     "hand-set confidence instead of the fitted one": {"calibration": "hand"},
 }
 
 
 def build(options: dict) -> Assistant:
     """The bundled assistant with one method switched off."""
-    params = {k: v for k, v in options.items() if k not in ("glossary", "history", "calibration")}
-    bot = Assistant.load()
+    answer_options = ("glossary", "history", "calibration", "near_answer")
+    params = {k: v for k, v in options.items() if k not in answer_options}
+    bot = Assistant.load(cache_size=0)
     cur = bot.curation
     expansions = cur.expansions if options.get("glossary", True) else {}
     synonyms = cur.synonyms if options.get("glossary", True) else {}
@@ -59,6 +62,7 @@ def build(options: dict) -> Assistant:
     )
     bot.index = index
     bot.answerer = Answerer(index, bot.passages, HAND_SET, title=bot.answerer.title)
+    bot.answerer.near_answer = options.get("near_answer", bot.answerer.near_answer)
     if options.get("calibration") != "hand":
         data = calibrate.fit(bot, log=lambda *a: None)
         bot.answerer.calibration = Calibration(
