@@ -283,3 +283,15 @@ def test_access_lines_go_through_other_handlers_too(caplog: pytest.LogCaptureFix
     record = next(r for r in caplog.records if r.name == "assistant.access")
     assert record.getMessage() == "GET /healthz 200"
     assert (record.method, record.path, record.status) == ("GET", "/healthz", 200)
+
+
+def test_new_request_ids_are_distinct_version_4_uuids() -> None:
+    import uuid
+
+    from assistant.logs import new_request_id
+
+    ids = [new_request_id() for _ in range(1000)]  # more than one pool
+    assert len(set(ids)) == len(ids)
+    for rid in ids:
+        assert re.fullmatch(r"[0-9a-f]{32}", rid)
+        assert uuid.UUID(rid).version == 4 and uuid.UUID(rid).variant == uuid.RFC_4122
