@@ -187,7 +187,10 @@ BUCKETS = [
         "bot.ask (the answer itself)",
         lambda f, ln, fn: f.endswith("assistant/bot.py") and fn == "ask",
     ),
-    ("json.dumps of the reply", lambda f, ln, fn: f.endswith("json/__init__.py") and fn == "dumps"),
+    (
+        "JSON of the reply (encode_reply)",
+        lambda f, ln, fn: f.endswith("assistant/app.py") and fn == "encode_reply",
+    ),
     (
         "request body: read + JSON + pydantic validation",
         lambda f, ln, fn: (
@@ -201,8 +204,16 @@ BUCKETS = [
         lambda f, ln, fn: fn == "run_in_threadpool",
     ),
     (
-        "logging (the access line of each request)",
-        lambda f, ln, fn: "logging/__init__.py" in f and fn == "handle",
+        "the access line of each request",
+        lambda f, ln, fn: f.endswith("assistant/logs.py") and fn == "access_line",
+    ),
+    (
+        "request metrics (prometheus_client)",
+        lambda f, ln, fn: f.endswith("assistant/metrics.py") and fn == "record_request",
+    ),
+    (
+        "question log hand-off (QuestionLog.record)",
+        lambda f, ln, fn: f.endswith("assistant/background.py") and fn == "record",
     ),
     (
         "h11 protocol (parse + send)",
