@@ -8,34 +8,25 @@
 - alt: curated and taught alternate questions, matched question to question; a passage
   scores its best-matching alternate. Refitted on its own when staff teach a phrasing.
 
-Queries are encoded without sklearn's ``transform``: tokenise once, look terms up in the
-fitted vocabularies, and add up the matching matrix columns.
+Questions are read by ``query.QueryReader`` (which Index extends): tokens, typo corrections,
+glossary expansions. They are encoded without sklearn's ``transform``: look the stems up in
+the fitted vocabularies and add up the matching matrix columns.
 """
 
 from __future__ import annotations
 
 import inspect
 import math
-import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
-from rapidfuzz import process
-from rapidfuzz.distance import OSA
 
-from .text import (
-    QUESTION_WORDS,
-    STOP_WORDS,
-    common_words,
-    compounds,
-    normalize,
-    split_sentences,
-    stem,
-    tokenize,
-)
+from .query import Query, QueryReader, QueryTerm, phrasing_key, split_words
+from .text import common_words, normalize, split_sentences, stem, tokenize
+
+__all__ = ["Index", "Query", "QueryTerm", "Ranked", "char_wb_ngrams"]
 
 DENSE_LIMIT = 4_000_000  # matrices up to this many cells are kept dense for speed
 _EMPTY = (np.zeros(0, np.int64), np.zeros(0, np.float32))
@@ -49,53 +40,6 @@ class Ranked(NamedTuple):
     word: np.ndarray
     char: np.ndarray
     alt: np.ndarray
-
-
-@dataclass
-class QueryTerm:
-    """One word of a question and what the index made of it."""
-
-    token: str  # as the visitor wrote it (lower-cased)
-    stem: str
-    known: bool  # the stem is in the passages' or alternates' vocabulary
-    content: bool  # neither a stop word nor a question word
-    expansions: dict[str, float] = field(default_factory=dict)  # stem -> weight
-    correction: str | None = None  # corpus word it was corrected to
-    related: bool = False  # its expansions are synonyms (related words), not a translation
-
-    @property
-    def knowledge(self) -> float:
-        """1 for a corpus word or a translated one, 0.5 for a word with related words only."""
-        if self.known or (self.expansions and not self.related):
-            return 1.0
-        return 0.5 if self.expansions else 0.0
-
-
-@dataclass
-class Query:
-    """A parsed question: its terms and the weighted stems that score it."""
-
-    text: str
-    terms: list[QueryTerm]
-    weights: dict[str, float]  # stem -> weight, originals 1.0, expansions below
-    tokens: list[str] = field(default_factory=list)  # every word of the text, lower-cased
-    # stem -> weight x IDF for the stems the passages use (set by Index.best_sentence)
-    idf_weights: dict[str, float] | None = field(default=None, repr=False, compare=False)
-
-    @property
-    def content_terms(self) -> list[QueryTerm]:
-        """Terms that carry the question's topic."""
-        return [t for t in self.terms if t.content]
-
-    @property
-    def missing(self) -> int:
-        """How many content words neither the corpus nor the glossary knows."""
-        return sum(1 for t in self.terms if t.content and not t.known and not t.expansions)
-
-
-def phrasing_key(tokens: list[str]) -> frozenset[str]:
-    """What identifies a phrasing: the stems of its words, stop words aside."""
-    return frozenset(stem(t) for t in tokens if t not in STOP_WORDS)
 
 
 def _l2(w: np.ndarray) -> np.ndarray:
@@ -175,7 +119,7 @@ def char_wb_ngrams(word: str, ngram_range: tuple[int, int]) -> list[str]:
     return out
 
 
-class Index:
+class Index(QueryReader):
     """TF-IDF retriever over passages (word + char channels) and their alternate questions.
 
     ``__init__`` stores parameters; ``fit`` sets the attributes ending in ``_``.
@@ -238,7 +182,7 @@ class Index:
         n = len(texts)
         words, parts = [], []
         for text in texts:
-            toks, wholes, inside = self._words(text)
+            toks, wholes, inside = split_words(text)
             words.append(toks + wholes)
             parts.append(inside)
 
@@ -298,29 +242,6 @@ class Index:
         self.set_alternates(alternates)
         return self
 
-    def _words(self, text: str) -> tuple[list[str], list[str], list[str]]:
-        """A text's words (no stop words), its hyphenated words whole, and the words that
-        occur inside those."""
-        norm = normalize(text)
-        toks = [t for t in tokenize(norm) if t not in STOP_WORDS]
-        wholes = compounds(norm)
-        inside = [t for c in wholes for t in tokenize(c) if t not in STOP_WORDS]
-        return toks, wholes, inside
-
-    def _index_phrases(self) -> None:
-        """Multi-word glossary entries, by their first word, longest first."""
-        self._phrases: dict[str, list[tuple[str, list[str], list[str]]]] = {}
-        for phrase in sorted((k for k in self.expansions_ if " " in k), key=len, reverse=True):
-            words = phrase.split()
-            stems = [
-                stem(t)
-                for target in self.expansions_[phrase]
-                for t in tokenize(target)
-                if t not in STOP_WORDS
-            ]
-            self._phrases.setdefault(words[0], []).append((phrase, words, stems))
-        self._glossary_cache: dict[str, tuple[bool, list[str], bool]] = {}
-
     def _init_lookups(self) -> None:
         """Derived lookups, built after fitting or loading."""
         self.max_idf_ = float(self.idf_.max(initial=1.0))
@@ -348,7 +269,7 @@ class Index:
         if found is None:
             found = []
             for sentence in split_sentences(self.texts_[i]):
-                toks, wholes, _ = self._words(sentence)
+                toks, wholes, _ = split_words(sentence)
                 found.append((sentence, frozenset(stem(t) for t in toks + wholes)))
             if len(self._sentence_cache) < 20_000:
                 self._sentence_cache[i] = found
@@ -456,7 +377,7 @@ class Index:
         rows: list[dict[str, float]] = []
         part = self.compound_part_weight
         for _, q in alternates:
-            toks, wholes, inside = self._words(q)
+            toks, wholes, inside = split_words(q)
             row: dict[str, float] = {}
             for t in toks + wholes:
                 row[stem(t)] = row.get(stem(t), 0.0) + 1.0
@@ -532,128 +453,6 @@ class Index:
             [self.word_weight, self.char_weight, self.alt_weight], dtype=np.float32
         )
         self._char_rows: dict[str, tuple[np.ndarray, float]] = {}
-
-    def _build_dictionary(self) -> None:
-        """Words a typo may be corrected to, most frequent first (ties go to common words):
-        the passages' words, the alternates' words, glossary words and question words."""
-        freq: dict[str, int] = {}
-        for w, row in self.raw_vocabulary_.items():
-            freq[w] = int(self.raw_df_[row])
-        for _, q in self.alternates_:
-            for t in tokenize(normalize(q)):
-                if t not in STOP_WORDS:
-                    freq[t] = freq.get(t, 0) + 1
-        for key in self.expansions_:
-            if " " not in key:
-                freq.setdefault(key, 1)
-        for w in QUESTION_WORDS:
-            freq.setdefault(w, 1)
-        self.dictionary_ = sorted((w for w in freq if w.isalpha()), key=lambda w: (-freq[w], w))
-        self._corrections: dict[str, str | None] = {}
-
-    # ------------------------------------------------------------ queries
-
-    def phrasing(self, query: Query) -> int | None:
-        """The passage of the alternate question this one repeats word for word (stems, any
-        order, stop words aside), if any."""
-        return self._phrasings.get(phrasing_key(query.tokens))
-
-    def is_known(self, stem_: str) -> bool:
-        """Whether a stem occurs in the passages or the alternate questions."""
-        return stem_ in self.vocabulary_ or stem_ in self.alt_vocabulary_
-
-    def _correct(self, token: str) -> str | None:
-        """The closest known word within the edit budget (optimal string alignment, so a swap
-        of two letters is one edit; 1 edit for words under 6 letters, else max_edits)."""
-        if self.max_edits == 0 or len(token) < 4 or not token.isalpha():
-            return None
-        if self.guard_common_words and token in self.common_words_:
-            return None
-        if token in self._corrections:
-            return self._corrections[token]
-        budget = 1 if len(token) < 6 else self.max_edits
-        best = process.extractOne(token, self.dictionary_, scorer=OSA.distance, score_cutoff=budget)
-        fixed = best[0] if best else None
-        if len(self._corrections) < 50_000:
-            self._corrections[token] = fixed
-        return fixed
-
-    def _expansions_for(self, token: str) -> list[str]:
-        return self.expansions_.get(token) or self.expansions_.get(stem(token)) or []
-
-    def _glossary(self, word: str) -> tuple[bool, list[str], bool]:
-        """Whether the glossary has entries for a word, their stems, and whether they are
-        related words (synonyms) rather than a translation (cached)."""
-        found = self._glossary_cache.get(word)
-        if found is None:
-            targets = self._expansions_for(word)
-            key = word if word in self.expansions_ else stem(word)
-            stems = [stem(t) for target in targets for t in tokenize(target) if t not in STOP_WORDS]
-            found = (bool(targets), stems, bool(targets) and key in self.related_)
-            if len(self._glossary_cache) < 100_000:
-                self._glossary_cache[word] = found
-        return found
-
-    def parse(self, text: str) -> Query:
-        """Tokenise a question, correct unknown words to the corpus vocabulary and add the
-        glossary's expansions at a weight below the visitor's own words."""
-        norm = normalize(text)
-        tokens = tokenize(norm)
-        # names the visitor capitalised mid-sentence ("Rome") are not typos of corpus words
-        names = {w.lower() for w in re.findall(r"(?<=[^.!?\s] )[A-Z][a-z]+", norm)}
-        # a hyphenated word the corpus knows ("batteries-included") counts as a word of its
-        # own, and its parts as much as they count inside it in the passages
-        wholes = [stem(c) for c in compounds(norm)]
-        wholes = [s for s in wholes if self.is_known(s)]
-        inside = {t for s in wholes for t in tokenize(s)} if wholes else set()
-        weights: dict[str, float] = {}
-        terms: list[QueryTerm] = []
-
-        def add(s: str, w: float) -> None:
-            if w > weights.get(s, 0.0):
-                weights[s] = w
-
-        covered: set[int] = set()
-        for i, first in enumerate(tokens):  # multi-word entries: "hva er", "kunstig intelligens"
-            for phrase, words, stems in self._phrases.get(first, ()):
-                if tokens[i : i + len(words)] == words:
-                    covered.update(range(i, i + len(words)))
-                    weight = 0.8 * (self.related_factor if phrase in self.related_ else 1.0)
-                    for st in stems:
-                        add(st, weight)
-
-        for i, tok in enumerate(tokens):
-            if tok in STOP_WORDS:
-                continue
-            term = QueryTerm(tok, stem(tok), False, tok not in QUESTION_WORDS and i not in covered)
-            word, factor = tok, 1.0
-            unknown = not self.is_known(term.stem) and not self._glossary(tok)[0]
-            if unknown and i not in covered and tok not in names:
-                fixed = self._correct(tok)
-                if fixed:
-                    term.correction, word, factor = fixed, fixed, 0.9
-                    term.content = term.content and fixed not in QUESTION_WORDS
-            s = stem(word)
-            term.known = self.is_known(s)
-            if not term.content:
-                factor *= self.question_weight
-            if tok in inside:
-                factor *= self.compound_part_weight
-            if term.known:
-                add(s, factor)
-                if word != tok:
-                    term.expansions[s] = factor
-            _, stems, term.related = self._glossary(word)
-            if stems:
-                w = (0.5 if term.known else 0.8) * factor
-                w *= self.related_factor if term.related else 1.0
-                for st in stems:
-                    term.expansions[st] = max(w, term.expansions.get(st, 0.0))
-                    add(st, w)
-            terms.append(term)
-        for s in wholes:
-            add(s, 1.0)
-        return Query(text, terms, weights, tokens)
 
     def _encode(
         self, query: Query, vocab: dict[str, int], idf: np.ndarray, max_idf: float
