@@ -4,7 +4,8 @@ Each measured phase runs in a fresh subprocess of this script (``--phase``), so 
 memory (VmHWM) is the phase's own:
 
 - ours: ``Assistant.load(/usr/share/doc/python3.11/html)`` (ingestion + index build, with a
-  breakdown), then ``ask`` over 50 Python-docs questions (bench/pydocs_questions.jsonl);
+  breakdown), then ``ask`` over 50 Python-docs questions (bench/pydocs_questions.jsonl), the
+  reply cache off (``cache_size=0``: every call parses and ranks);
 - ours_snapshot: ``Assistant.load(..., index_dir=D)``: build + write once, then load from disk;
 - bm25s: index build from the same passage texts, then top-3 queries for the same questions;
   bm25s_snapshot: its own save / load (arrays + JSON, with the passage texts);
@@ -28,6 +29,8 @@ import argparse  # noqa: E402
 import cProfile  # noqa: E402
 import gc  # noqa: E402
 import json  # noqa: E402
+import os  # noqa: E402
+import resource  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -87,7 +90,7 @@ def phase_ours(args) -> dict:
     base = proc_status()
     t = time.perf_counter()
     try:
-        bot = Assistant.load(args.corpus)
+        bot = Assistant.load(args.corpus, cache_size=0)  # every ask parses and ranks
     except CorpusError as exc:
         return {"error": f"CorpusError: {exc}"}
     build_s = time.perf_counter() - t
@@ -96,6 +99,8 @@ def phase_ours(args) -> dict:
     out = {
         "build_s": build_s,
         "breakdown": breakdown,
+        # load_corpus reads in worker processes: the largest one's peak (0: none ran)
+        "workers_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         "rss_start_mb": base["VmRSS"],
         "peak_after_build_mb": after_build["VmHWM"],
         "rss_after_build_mb": after_build["VmRSS"],
@@ -147,7 +152,7 @@ def phase_ours_snapshot(args) -> dict:
     empty = not any(Path(args.index_dir).glob("*/snapshot.json"))
     base = proc_status()
     t = time.perf_counter()
-    bot = Assistant.load(args.corpus, index_dir=Path(args.index_dir))
+    bot = Assistant.load(args.corpus, index_dir=Path(args.index_dir), cache_size=0)
     seconds = time.perf_counter() - t
     after = proc_status()
     qs = [(q["question"], [], 3) for q in pydocs_questions()]
@@ -173,6 +178,11 @@ def phase_ours_snapshot(args) -> dict:
 
 def phase_bm25s_snapshot(args) -> dict:
     """bm25s save (when the folder is empty) or load from its own on-disk format."""
+    import bm25s.utils.json_functions as bm25s_json
+
+    # bm25s writes JSON with orjson when it is installed (ours depends on it now), and
+    # orjson refuses the int keys of a vocabulary built from ids: the standard library's
+    bm25s_json.dumps, bm25s_json.loads = bm25s_json.dumps_with_builtin, json.loads
     folder = Path(args.index_dir)
     if not any(folder.glob("*.json")):
         texts = _texts(args)
@@ -201,8 +211,16 @@ def phase_bm25s_snapshot(args) -> dict:
 
 
 def phase_profile_load(args) -> dict:
-    """cProfile of Assistant.load on the docs (where ingestion and the build spend time)."""
+    """cProfile of Assistant.load on the docs (where ingestion and the build spend time).
+    Ingestion runs in this process here (workers=1): in worker processes the profile would
+    see only the wait for them."""
+    import functools
+
+    import assistant.bot as bot_module
     from assistant import Assistant
+    from assistant.corpus import load_corpus
+
+    bot_module.load_corpus = functools.partial(load_corpus, workers=1)
 
     prof = cProfile.Profile()
     t = time.perf_counter()
@@ -406,6 +424,7 @@ def main() -> int:
         "benchmark": "scale",
         "machine": machine(),
         "corpus": args.corpus,
+        "loadavg_start": os.getloadavg(),  # a shared machine: how busy it was
         "settings": {
             "rounds": args.rounds,
             "repeat": args.repeat,
@@ -446,6 +465,7 @@ def main() -> int:
     if "error" not in result:
         keys = ("build_s", "p50_ms", "p99_ms", "mean_ms", "peak_mb", "rss_end_mb")
         ours_s = summarize(ours_rounds, keys)
+        ours_s["workers_peak_mb"] = median(r.get("workers_peak_mb", 0.0) for r in ours_rounds)
         ours_s["breakdown"] = {
             k: median(r["breakdown"].get(k, 0.0) for r in ours_rounds)
             for k in ours_rounds[0]["breakdown"]
@@ -509,6 +529,7 @@ def main() -> int:
         if not args.no_profile_load:
             result["profile_load"] = run_phase("profile_load", corpus=args.corpus)
     result["wall_s"] = time.perf_counter() - started
+    result["loadavg_end"] = os.getloadavg()
     write_results("scale", result)
     report(result)
     return 1 if "error" in result else 0
@@ -532,7 +553,8 @@ def report(r: dict) -> None:
     print(
         f"{r['documents']} documents, {r['passages']} passages; medians of "
         f"{r['settings']['rounds']} rounds; {r['settings']['questions']} questions x "
-        f"{r['settings']['repeat']}\n"
+        f"{r['settings']['repeat']}; load average (1, 5, 15 min) at the start "
+        f"{r.get('loadavg_start')}, at the end {r.get('loadavg_end')}\n"
     )
     rows = [
         (
@@ -600,6 +622,7 @@ def report(r: dict) -> None:
             f"<= 2048 MB: {verdict(o['peak_mb'] <= 2048)}",
         ),
         ("resident after queries, MB", o["rss_end_mb"], b["rss_end_mb"], x["rss_end_mb"], ""),
+        ("peak memory of one ingestion worker, MB", o.get("workers_peak_mb", 0.0), "", "", ""),
     ]
     print(table(["", "ours", "bm25s", "ours/bm25s", "target"], rows))
     bd = o["breakdown"]
