@@ -4,10 +4,9 @@ process's taught phrasings in step with the store (and so with every other worke
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
-import queue
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -25,21 +24,32 @@ _STOP = object()
 class QuestionLog:
     """Visitor questions queued by the request handlers and written by one thread in batches.
 
-    ``record`` never waits for the database and never raises. Rows that could not be written
-    (storage down, or the queue full) are counted in ``failed`` and logged.
+    ``record`` never waits for the database, never raises, and costs a deque append: the
+    writer thread is woken once per batch (not once per row), sleeps out its linger, then
+    drains whatever arrived. Rows that could not be written (storage down, or more than
+    ``backlog`` waiting) are counted in ``failed`` and logged.
     """
 
     def __init__(
-        self, open_store: Callable[[], Store], batch: int = BATCH, linger: float = LINGER
+        self,
+        open_store: Callable[[], Store],
+        batch: int = BATCH,
+        linger: float = LINGER,
+        backlog: int = BACKLOG,
     ) -> None:
         self.linger = linger
         self.open_store = open_store
         self.batch = batch
+        self.backlog = backlog
         self.failed = 0  # rows lost: exposed as a metric
         self.written = 0
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=BACKLOG)
+        # rows, and markers: a threading.Event set once the rows before it are written, or
+        # _STOP; deque appends and pops are atomic, so the request path takes no lock
+        self._items: collections.deque[Any] = collections.deque()
+        self._wake = threading.Event()  # something is waiting to be written
+        self._hurry = threading.Event()  # a flush or close is waiting: don't linger
         self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._run, name="question-log", daemon=True)
+        self._thread = threading.Thread(target=self._run_safely, name="question-log", daemon=True)
 
     def start(self) -> QuestionLog:
         """Start the writer thread."""
@@ -48,43 +58,55 @@ class QuestionLog:
 
     def record(self, question: str, reply: dict[str, Any]) -> None:
         """Queue one asked question with what the assistant replied (no address, no cookie)."""
-        answers = reply.get("answers") or []
-        row = {
-            "question": question,
-            "answered": bool(reply.get("answered")),
-            "top_id": answers[0]["id"] if answers else None,
-            "confidence": float(reply.get("confidence") or 0.0),
-            "asked_at": utcnow(),
-        }
-        try:
-            self._queue.put_nowait(row)
-        except queue.Full:
+        if len(self._items) >= self.backlog:
             self._lost(1, "the queue is full")
+            return
+        answers = reply.get("answers") or []
+        self._items.append(
+            {
+                "question": question,
+                "answered": bool(reply.get("answered")),
+                "top_id": answers[0]["id"] if answers else None,
+                "confidence": float(reply.get("confidence") or 0.0),
+                "asked_at": utcnow(),
+            }
+        )
+        if not self._wake.is_set():  # the first row of a batch wakes the writer
+            self._wake.set()
 
-    def flush(self) -> None:
+    def flush(self, timeout: float | None = None) -> None:
         """Wait until every question queued so far has been written (or counted as failed)."""
-        self._queue.join()
+        if not self._thread.is_alive():
+            return
+        done = threading.Event()
+        self._items.append(done)
+        self._hurry.set()
+        self._wake.set()
+        done.wait(timeout)
 
     def close(self, timeout: float = 10.0) -> None:
         """Write what is queued, then stop the thread."""
         if self._thread.is_alive():
-            self._queue.put(_STOP)
+            self._items.append(_STOP)
+            self._hurry.set()
+            self._wake.set()
             self._thread.join(timeout)
 
     def _write(self, batch: list[dict[str, Any]]) -> None:
         """One INSERT for the batch; if that fails, row by row, so one row that cannot be
         stored does not lose the others queued with it."""
-        store = self.open_store()
         try:
+            store = self.open_store()
             store.log_questions(batch)
             self.written += len(batch)
             return
-        except Exception:
+        except Exception as exc:
             if len(batch) == 1:
-                raise
+                self._lost(1, exc)
+                return
         for row in batch:
             try:
-                store.log_questions([row])
+                self.open_store().log_questions([row])
                 self.written += 1
             except Exception as exc:
                 self._lost(1, exc)
@@ -97,31 +119,43 @@ class QuestionLog:
         log.warning("question log: %d question(s) not written: %s", n, why)
 
     def _run(self) -> None:
-        """Drain the queue: one INSERT per batch of whatever has arrived."""
-        stop = False
-        while not stop:
-            rows = [self._queue.get()]
-            # linger a little: under load one transaction per request would cost more CPU
-            # (and GIL) than answering the question did
-            deadline = time.monotonic() + self.linger
-            while len(rows) < self.batch and rows[-1] is not _STOP:
-                wait = deadline - time.monotonic()
-                if wait <= 0:
-                    break
-                try:
-                    rows.append(self._queue.get(timeout=wait))
-                except queue.Empty:
-                    break
-            stop = any(row is _STOP for row in rows)
-            batch = [row for row in rows if row is not _STOP]
-            try:
+        """Sleep until rows arrive, linger a little for more (under load one transaction per
+        request would cost more CPU, and GIL, than answering did), write them in batches."""
+        while True:
+            self._wake.wait()
+            self._hurry.wait(self.linger)
+            self._wake.clear()  # before draining: a row added from now on wakes us again
+            self._hurry.clear()
+            batch: list[dict[str, Any]] = []
+            stop = False
+            while self._items:
+                item = self._items.popleft()
+                if isinstance(item, dict):
+                    batch.append(item)
+                    if len(batch) >= self.batch:
+                        self._write(batch)
+                        batch = []
+                    continue
                 if batch:
                     self._write(batch)
-            except Exception as exc:  # storage errors and anything else: never kill the thread
-                self._lost(len(batch), exc)
-            finally:
-                for _ in rows:
-                    self._queue.task_done()
+                    batch = []
+                if item is _STOP:
+                    stop = True
+                else:
+                    item.set()  # a flush: everything before it is written
+            if batch:
+                self._write(batch)
+            if stop:
+                return
+
+    def _run_safely(self) -> None:
+        """The writer thread: ``_run``, restarted if anything unforeseen escapes it."""
+        while True:
+            try:
+                self._run()
+                return
+            except Exception:  # never let the log die with the process still serving
+                log.exception("question log: writer failed; restarting it")
 
 
 class TaughtSync:

@@ -82,8 +82,7 @@ def test_a_failed_write_is_counted_and_the_writer_keeps_going(store, caplog):
 
 
 def test_record_never_blocks_when_the_queue_is_full(store):
-    qlog = QuestionLog(lambda: store)  # not started: nothing drains the queue
-    qlog._queue.maxsize = 2
+    qlog = QuestionLog(lambda: store, backlog=2)  # not started: nothing drains the queue
     for _ in range(5):
         qlog.record("q", reply(True))
     assert qlog.failed == 3
