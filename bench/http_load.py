@@ -147,8 +147,10 @@ def start(kind: str, port: int, log: Path) -> subprocess.Popen:
             "--factory",
             *uvicorn_options(port, log.parent),
         ]
-    elif kind == "ours":
+    elif kind in ("ours", "uncached"):
         cmd = [str(VENV_BIN / "assistant"), "serve", "--host", "127.0.0.1", "--port", str(port)]
+        if kind == "uncached":  # every question answered afresh: no reply cache
+            env["ASSISTANT_ANSWER_CACHE"] = "0"
     else:
         cmd = [*python_m_uvicorn, "bench.bare_app:app", *uvicorn_options(port, log.parent)]
     fh = log.open("w")
@@ -453,7 +455,7 @@ def main() -> int:
         return profile_ours(args, bodies, script, tmp)
     if args.spy:
         return spy_ours(args, script, tmp)
-    kinds = ["bare", "ours"]
+    kinds = ["bare", "ours", "uncached"]
     if args.ablation:
         kinds = ["bare", "bare+dep", "bare+mw", "ours", "ours-qlog", "ours-ask", "ours-qlog+ask"]
         if args.kinds:  # bare and ours are always there: the reference and the keys
@@ -520,9 +522,13 @@ def main() -> int:
         )
         print(table(["server", "req/s (median)", "p50 ms", "p99 ms", "req/s x bare"], rows))
         return 0
-    bare, ours = summary("bare"), summary("ours")
+    bare, ours, uncached = summary("bare"), summary("ours"), summary("uncached")
     ratios = {m: ratio(ours[m], bare[m]) for m in ("rps", "p50_ms", "p99_ms")}
+    ratios_uncached = {m: ratio(uncached[m], bare[m]) for m in ("rps", "p50_ms", "p99_ms")}
     per_round = [ratio(o["rps"], b["rps"]) for o, b in zip(runs["ours"], runs["bare"], strict=True)]
+    per_round_uncached = [
+        ratio(o["rps"], b["rps"]) for o, b in zip(runs["uncached"], runs["bare"], strict=True)
+    ]
     result = {
         "benchmark": "http",
         "machine": machine(),
@@ -537,8 +543,11 @@ def main() -> int:
         },
         "bare": bare,
         "ours": ours,
+        "uncached": uncached,
         "ratio_ours_over_bare": ratios,
+        "ratio_uncached_over_bare": ratios_uncached,
         "rps_ratio_per_round": per_round,
+        "rps_ratio_per_round_uncached": per_round_uncached,
         "ours_rss_mb": {"before_wrk": rss_before, "after_wrk": rss_after},
         "runs": runs,
         "targets": {"rps_ratio_min": 0.70, "errors": 0, "rss_mb_max": 150},
@@ -548,11 +557,26 @@ def main() -> int:
         ("bare FastAPI", bare["rps"], bare["p50_ms"], bare["p99_ms"], bare["errors_total"]),
         ("assistant serve", ours["rps"], ours["p50_ms"], ours["p99_ms"], ours["errors_total"]),
         ("ratio ours/bare", ratios["rps"], ratios["p50_ms"], ratios["p99_ms"], ""),
+        (
+            "`assistant serve`, reply cache off",
+            uncached["rps"],
+            uncached["p50_ms"],
+            uncached["p99_ms"],
+            uncached["errors_total"],
+        ),
+        (
+            "ratio cache off/bare",
+            ratios_uncached["rps"],
+            ratios_uncached["p50_ms"],
+            ratios_uncached["p99_ms"],
+            "",
+        ),
     ]
     print(table(["endpoint", "req/s (median)", "p50 ms", "p99 ms", "errors (all rounds)"], rows))
     print()
     print(
-        f"throughput ratio per round: {', '.join(f'{x:.2f}' for x in per_round)}; "
+        f"throughput ratio per round: {', '.join(f'{x:.2f}' for x in per_round)} "
+        f"(cache off: {', '.join(f'{x:.2f}' for x in per_round_uncached)}); "
         f"target >= 0.70 and zero errors: "
         f"{'MET' if ratios['rps'] >= 0.70 and ours['errors_total'] == 0 else 'NOT MET'}"
     )
