@@ -108,6 +108,7 @@ class QueryReader:
             freq.setdefault(w, 1)
         self.dictionary_ = sorted((w for w in freq if w.isalpha()), key=lambda w: (-freq[w], w))
         self._corrections: dict[str, str | None] = {}
+        self._token_cache: dict[tuple[str, bool, bool, bool], tuple] = {}
 
     def phrasing(self, query: Query) -> int | None:
         """The passage of the alternate question this one repeats word for word (stems, any
@@ -159,9 +160,9 @@ class QueryReader:
         names = {w.lower() for w in re.findall(r"(?<=[^.!?\s] )[A-Z][a-z]+", norm)}
         # a hyphenated word the corpus knows ("batteries-included") counts as a word of its
         # own, and its parts as much as they count inside it in the passages
-        wholes = [stem(c) for c in compounds(norm)]
-        wholes = [s for s in wholes if self.is_known(s)]
-        inside = {t for s in wholes for t in tokenize(s)} if wholes else set()
+        wholes = [(c, stem(c)) for c in compounds(norm)]
+        wholes = [(c, s) for c, s in wholes if self.is_known(s)]
+        inside = {t for c, _ in wholes for t in tokenize(c)} if wholes else set()
         weights: dict[str, float] = {}
         terms: list[QueryTerm] = []
 
@@ -178,35 +179,57 @@ class QueryReader:
                     for st in stems:
                         add(st, weight)
 
+        cache = self._token_cache
         for i, tok in enumerate(tokens):
             if tok in STOP_WORDS:
                 continue
-            term = QueryTerm(tok, stem(tok), False, tok not in QUESTION_WORDS and i not in covered)
-            word, factor = tok, 1.0
-            unknown = not self.is_known(term.stem) and not self._glossary(tok)[0]
-            if unknown and i not in covered and tok not in names:
-                fixed = self._correct(tok)
-                if fixed:
-                    term.correction, word, factor = fixed, fixed, 0.9
-                    term.content = term.content and fixed not in QUESTION_WORDS
-            s = stem(word)
-            term.known = self.is_known(s)
-            if not term.content:
-                factor *= self.question_weight
-            if tok in inside:
-                factor *= self.compound_part_weight
-            if term.known:
-                add(s, factor)
-                if word != tok:
-                    term.expansions[s] = factor
-            _, stems, term.related = self._glossary(word)
-            if stems:
-                w = (0.5 if term.known else 0.8) * factor
-                w *= self.related_factor if term.related else 1.0
-                for st in stems:
-                    term.expansions[st] = max(w, term.expansions.get(st, 0.0))
-                    add(st, w)
-            terms.append(term)
-        for s in wholes:
+            key = (tok, i in covered, tok in names, tok in inside)
+            read = cache.get(key)
+            if read is None:
+                read = self._read_token(*key)
+                if len(cache) < 100_000:
+                    cache[key] = read
+            (stem_, known, content, correction, related, expansions, adds) = read
+            terms.append(
+                QueryTerm(tok, stem_, known, content, dict(expansions), correction, related)
+            )
+            for st, w in adds:
+                add(st, w)
+        for _, s in wholes:
             add(s, 1.0)
         return Query(text, terms, weights, tokens)
+
+    def _read_token(self, tok: str, covered: bool, name: bool, part: bool) -> tuple:
+        """What one word of a question is: (stem, known, content, correction, related,
+        expansions, weights it adds), given whether a glossary phrase covers it, the visitor
+        capitalised it as a name, or it is part of a known hyphenated word."""
+        stem_ = stem(tok)
+        content = tok not in QUESTION_WORDS and not covered
+        correction = None
+        word, factor = tok, 1.0
+        unknown = not self.is_known(stem_) and not self._glossary(tok)[0]
+        if unknown and not covered and not name:
+            fixed = self._correct(tok)
+            if fixed:
+                correction, word, factor = fixed, fixed, 0.9
+                content = content and fixed not in QUESTION_WORDS
+        s = stem(word)
+        known = self.is_known(s)
+        if not content:
+            factor *= self.question_weight
+        if part:
+            factor *= self.compound_part_weight
+        expansions: dict[str, float] = {}
+        adds: list[tuple[str, float]] = []
+        if known:
+            adds.append((s, factor))
+            if word != tok:
+                expansions[s] = factor
+        _, stems, related = self._glossary(word)
+        if stems:
+            w = (0.5 if known else 0.8) * factor
+            w *= self.related_factor if related else 1.0
+            for st in stems:
+                expansions[st] = max(w, expansions.get(st, 0.0))
+                adds.append((st, w))
+        return (stem_, known, content, correction, related, tuple(expansions.items()), tuple(adds))
