@@ -26,7 +26,10 @@ _PUNCT = str.maketrans(
 # Words keep inner dots and apostrophes ("node.js", "web3.py", "python's"); hyphens split.
 _TOKEN = re.compile(r"[^\W_]+(?:[.'][^\W_]+)*")
 _COMPOUND = re.compile(r"[^\W_]+(?:[.'][^\W_]+)*(?:-[^\W_]+(?:[.'][^\W_]+)*)+")
-_SENTENCE = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
+# the space after . ! ? (and any closing quote or bracket, which stays with its sentence)
+_SENTENCE = re.compile(
+    r"(?:(?<=[.!?])|(?<=[.!?][\"')\]])|(?<=[.!?][\"')\]]{2}))\s+(?=[\"'(\[]?[A-Z0-9])"
+)
 _ABBREV = re.compile(r"\b(?:e\.g|i\.e|etc|vs|Dr|Mr|Mrs|Ms|St|No|approx|incl)\.$", re.IGNORECASE)
 
 # Removed everywhere: words that carry no topic. Kept deliberately small — unlike

@@ -52,3 +52,14 @@ def test_hyphenated_words_are_found_whole_and_lower_cased():
     text = normalize("Django’s “Batteries-included” approach — state-of-the-art, not x- y.")
     assert compounds(text) == ["batteries-included", "state-of-the-art"]
     assert compounds("no hyphen here") == []
+
+
+def test_a_closing_quote_or_bracket_stays_with_its_sentence():
+    text = 'He said "Stop here." Then he left. (See the map.) Done.'
+    assert split_sentences(text) == [
+        'He said "Stop here."',
+        "Then he left.",
+        "(See the map.)",
+        "Done.",
+    ]
+    assert " ".join(split_sentences(text)) == text
