@@ -193,7 +193,14 @@ class Index(QueryReader):
         raw_counts = raw.fit_transform(words)
         weighted = raw_counts.astype(np.float64)
         if self.compound_part_weight != 1.0 and any(parts):
-            inside_counts = raw.transform(parts)
+            vocab = raw.vocabulary_
+            rows: list[dict[int, float]] = []
+            for inside in parts:  # mostly empty: a dict per passage beats a second sklearn pass
+                row: dict[int, float] = {}
+                for t in inside:
+                    row[vocab[t]] = row.get(vocab[t], 0.0) + 1.0
+                rows.append(row)
+            inside_counts = _count_matrix(rows, len(vocab))
             weighted = (weighted - (1.0 - self.compound_part_weight) * inside_counts).tocsr()
             weighted.eliminate_zeros()
         self.raw_vocabulary_: dict[str, int] = {k: int(v) for k, v in raw.vocabulary_.items()}

@@ -25,7 +25,8 @@ _PUNCT = str.maketrans(
 )
 # Words keep inner dots and apostrophes ("node.js", "web3.py", "python's"); hyphens split.
 _TOKEN = re.compile(r"[^\W_]+(?:[.'][^\W_]+)*")
-_COMPOUND = re.compile(r"[^\W_]+(?:[.'][^\W_]+)*(?:-[^\W_]+(?:[.'][^\W_]+)*)+")
+# from the start of a word only: without the look-behind the engine retries at every letter
+_COMPOUND = re.compile(r"(?<![^\W_])[^\W_]+(?:[.'][^\W_]+)*(?:-[^\W_]+(?:[.'][^\W_]+)*)+")
 # the space after . ! ? (and any closing quote or bracket, which stays with its sentence)
 _SENTENCE = re.compile(
     r"(?:(?<=[.!?])|(?<=[.!?][\"')\]])|(?<=[.!?][\"')\]]{2}))\s+(?=[\"'(\[]?[A-Z0-9])"
