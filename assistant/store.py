@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -132,12 +133,13 @@ def _sqlite_engine(path: Path, busy_timeout_ms: int) -> Engine:
     """An engine on a SQLite file: WAL, busy timeout, foreign keys, and our own BEGIN."""
     path.parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(URL.create("sqlite", database=str(path)))
-    pragmas = (f"busy_timeout = {int(busy_timeout_ms)}", "journal_mode = WAL",
-               "synchronous = NORMAL", "foreign_keys = ON")  # fmt: skip
+    pragmas = ("synchronous = NORMAL", "foreign_keys = ON")
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # pysqlite must not BEGIN by itself: _on_begin does
+        dbapi_conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}").close()
+        _wal(dbapi_conn, busy_timeout_ms / 1000)
         for pragma in pragmas:
             dbapi_conn.execute(f"PRAGMA {pragma}").close()
 
@@ -147,6 +149,28 @@ def _sqlite_engine(path: Path, busy_timeout_ms: int) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _wal(conn: sqlite3.Connection, timeout: float) -> None:
+    """Switch the file to WAL. Several processes opening a new file at once (the workers of
+    `serve --workers N` on a first start) race for the switch, and SQLite answers the loser
+    "database is locked" at once, busy timeout or not: retry until the timeout."""
+    deadline = time.monotonic() + timeout
+    pause = 0.005
+    while True:
+        try:
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() == "wal":
+                return
+            why: Exception = sqlite3.OperationalError(f"journal mode stayed {mode}")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            why = exc
+        if time.monotonic() + pause > deadline:
+            raise why
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
 
 
 def _pg_url(url: str) -> URL:
