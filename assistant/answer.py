@@ -97,6 +97,7 @@ class Answerer:
         self.near_answer = NEAR_ANSWER
         self.same_words = SAME_WORDS
         self._max_idf = float(index.idf_.max()) if len(index.idf_) else 1.0
+        self._idf: list[float] = index.idf_.tolist()
         self._first: dict[int, str] = {}
         self._first_for: list | None = None
 
@@ -210,17 +211,22 @@ class Answerer:
         content = query.content_terms
         known = [t for t in content if t.known or t.expansions]
         knowledge = sum(t.knowledge for t in content)
-        idf = self.index.idf_
+        idf = self._idf
         vocab = self.index.vocabulary_
-        max_idf = self._max_idf
         matched_idf = total_idf = 0.0
         if len(ranked.indices):
             terms = self.index.passage_terms(int(ranked.indices[0]))
             for t in content:
-                stems = [t.stem, *t.expansions]
-                weight = max((float(idf[vocab[s]]) for s in stems if s in vocab), default=max_idf)
+                weight = -1.0
+                matched = False
+                for s in (t.stem, *t.expansions):
+                    j = vocab.get(s)
+                    if j is not None and idf[j] > weight:
+                        weight = idf[j]
+                    matched = matched or s in terms
+                weight = weight if weight >= 0 else self._max_idf
                 total_idf += weight
-                if any(s in terms for s in stems):
+                if matched:
                     matched_idf += weight
         return {
             "top": top,
