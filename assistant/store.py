@@ -374,11 +374,16 @@ class Store:
                 yield dict(row)
 
     def purge(self, older_than_days: int, now: datetime | None = None) -> int:
-        """Delete question-log and feedback rows older than that; return how many."""
-        cutoff = (now or utcnow()) - timedelta(days=older_than_days)
+        """Delete question-log and feedback rows older than that, and staff sessions that
+        have expired or were signed out (they can never be used again); return how many
+        question-log and feedback rows went."""
+        now = now or utcnow()
+        cutoff = now - timedelta(days=older_than_days)
+        dead = sa.or_(sessions.c.expires_at <= now, sessions.c.revoked_at.is_not(None))
         with self._transaction(write=True) as conn:
             done = conn.execute(sa.delete(questions).where(questions.c.asked_at < cutoff))
             gone = conn.execute(sa.delete(feedback).where(feedback.c.created_at < cutoff))
+            conn.execute(sa.delete(sessions).where(dead))
             return done.rowcount + gone.rowcount
 
     def backup(self, path: Path) -> None:

@@ -167,6 +167,17 @@ def test_purge_removes_only_old_rows(store: Store) -> None:
     assert count(store, "question_log") == count(store, "feedback") == 0
 
 
+def test_purge_removes_staff_sessions_that_can_never_be_used_again(store: Store) -> None:
+    store.add_staff("ann", "hash")
+    store.create_session("ann", "expired", "c1", NOW - timedelta(hours=1))
+    store.create_session("ann", "signed-out", "c2", NOW + timedelta(hours=8))
+    store.create_session("ann", "live", "c3", NOW + timedelta(hours=8))
+    store.revoke_session("signed-out")
+    store.purge(90, now=NOW)
+    assert count(store, "staff_session") == 1
+    assert store.get_session("live", now=NOW)["name"] == "ann"
+
+
 def test_backup_can_be_opened_as_a_store(store: Store, tmp_path: Path) -> None:
     if store.backend == "postgresql":
         with pytest.raises(StorageError, match="pg_dump"):
