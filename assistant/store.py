@@ -322,17 +322,30 @@ class Store:
         """Questions grouped by normalized text: most asked first, then most recently asked.
 
         The filters add up: unanswered asks, or asks with confidence below low_confidence.
-        A group's `answered` is True when any of its counted asks was answered.
+        A group's `answered` is True when any of its counted asks was answered; it is shown
+        with the phrasing of its latest counted ask.
         """
+
+        def counted(c: Any) -> Any:
+            wanted = [c.answered.is_(False)] if only_unanswered else []
+            if low_confidence is not None:
+                wanted.append(c.confidence < low_confidence)
+            return sa.or_(*wanted) if wanted else sa.true()
+
         q = questions.c
-        wanted = [q.answered.is_(False)] if only_unanswered else []
-        if low_confidence is not None:
-            wanted.append(q.confidence < low_confidence)
+        latest = questions.alias("latest")
+        phrasing = (
+            sa.select(latest.c.question)
+            .where(latest.c.normalized == q.normalized, counted(latest.c))
+            .order_by(latest.c.asked_at.desc(), latest.c.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
         count, last = sa.func.count().label("count"), sa.func.max(q.asked_at).label("last_asked")
         answered = sa.func.max(sa.case((q.answered, 1), else_=0)).label("answered")
         stmt = (
-            sa.select(sa.func.min(q.question).label("question"), count, last, answered)
-            .where(sa.or_(*wanted) if wanted else sa.true())
+            sa.select(phrasing.label("question"), count, last, answered)
+            .where(counted(q))
             .group_by(q.normalized)
             .order_by(count.desc(), last.desc(), q.normalized)
             .limit(limit)

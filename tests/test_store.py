@@ -100,8 +100,8 @@ def test_question_stats_group_normalized_questions_most_asked_first(store: Store
     )
     stats = store.question_stats()
     assert [(s["question"], s["count"]) for s in stats] == [
-        ("WHAT IS FLASK!!", 3),  # one group, shown with one of its phrasings
-        ("How to deploy?", 2),
+        ("WHAT IS FLASK!!", 3),  # one group, shown with its latest phrasing
+        ("how to deploy", 2),
         ("Newer once", 1),  # same count: the most recently asked first
         ("Older once", 1),
     ]
