@@ -317,6 +317,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         allow_origins=settings.allowed_origins,
         csp_exempt=docs,
         frame_ancestors=settings.frame_ancestors,
+        no_store=staff.PRIVATE_PATHS,
     )
     templates = Jinja2Templates(directory=str(settings.web / "templates"))
     templates.env.globals.update(passage_parts=passage_parts, confidence_hint=confidence_hint)

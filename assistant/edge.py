@@ -13,6 +13,7 @@ stacked outermost first (each is still there, for apps that want only some):
 - CORS on the ``cors_paths`` only, for the allowed origins only (Starlette's CORSMiddleware
   answers preflights and cross-origin requests; a request without ``Origin`` gets its
   ``Vary: Origin`` here, as Starlette would add it);
+- ``Cache-Control: no-store`` on every response under the ``no_store`` prefixes (staff);
 - 413 for a body over ``max_body`` (declared, or counted as it arrives), 429 with Retry-After
   past the rate limit, a generic 500 for an exception that escapes the app.
 
@@ -57,6 +58,7 @@ class EdgeMiddleware:
         csp_exempt: Collection[str] = (),
         frame_ancestors: str = "'none'",
         access: bool = True,
+        no_store: Collection[str] = (),
     ) -> None:
         self.app = app
         self.max_body = max_body
@@ -82,6 +84,8 @@ class EdgeMiddleware:
         self.security = tuple((k.encode(), v.encode()) for k, v in security.items())
         self.security_no_csp = tuple(h for h in self.security if h[0] != b"content-security-policy")
         self.csp_exempt = frozenset(csp_exempt)
+        # paths under these prefixes (the staff pages and API) are never cached, errors too
+        self.no_store = tuple(no_store)
         self.access = access
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -112,6 +116,7 @@ class EdgeMiddleware:
         raw_id = rid.encode()
         cors = path in self.cors_paths
         security = self.security_no_csp if path in self.csp_exempt else self.security
+        private = any(path == p or path.startswith(p + "/") for p in self.no_store)
         status = 500
         cross_origin: Headers | None = None  # a visitor-API request with an Origin
 
@@ -129,9 +134,12 @@ class EdgeMiddleware:
                 elif cors:
                     _vary_origin(headers)
                 present = {k.lower() for k, _ in headers}
-                headers = [(k, v) for k, v in headers if k.lower() != _REQUEST_ID]
+                drop = (_REQUEST_ID, b"cache-control") if private else (_REQUEST_ID,)
+                headers = [(k, v) for k, v in headers if k.lower() not in drop]
                 headers += [h for h in security if h[0] not in present]
                 headers.append((_REQUEST_ID, raw_id))
+                if private:
+                    headers.append((b"cache-control", b"no-store"))
                 message = {**message, "headers": headers}
             await send(message)
 

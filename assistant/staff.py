@@ -19,7 +19,6 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import auth
 from .background import TaughtSync
@@ -461,37 +460,19 @@ def me(user: StaffDep) -> dict[str, str]:
 # ------------------------------------------------------------------ wiring
 
 
+PRIVATE_PATHS = ("/staff", "/api/staff")  # never cached: the edge middleware says no-store
+
+
 def is_staff_path(path: str) -> bool:
     """True for /staff, /api/staff and everything under them."""
-    return any(path == p or path.startswith(p + "/") for p in ("/staff", "/api/staff"))
-
-
-class NoStoreMiddleware:
-    """``Cache-Control: no-store`` on every staff response, errors and redirects included."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not is_staff_path(scope["path"]):
-            await self.app(scope, receive, send)
-            return
-
-        async def send_no_store(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", []) if k != b"cache-control"]
-                headers.append((b"cache-control", b"no-store"))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_no_store)
+    return any(path == p or path.startswith(p + "/") for p in PRIVATE_PATHS)
 
 
 def install(app: FastAPI, templates: Jinja2Templates) -> None:
-    """Add the staff routes, their refusal handler, no-store headers and the login limiter."""
+    """Add the staff routes, their refusal handler and the login limiter (the no-store
+    header on PRIVATE_PATHS is the edge middleware's)."""
     app.state.staff_templates = templates
     app.state.login_limiter = RateLimiter(app.state.settings.login_rate)
     app.add_exception_handler(NotAllowed, _not_allowed)
-    app.add_middleware(NoStoreMiddleware)
     for router in (public, pages, api):
         app.include_router(router)
