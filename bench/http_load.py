@@ -380,6 +380,8 @@ def spy_ours(args, script: Path, tmp: Path) -> int:
     total = 0
     for line in raw.read_text().splitlines():
         stack, _, n = line.rpartition(" ")
+        if not n.isdigit():  # py-spy writes an idle thread's line without frames
+            continue
         frames = stack.split(";")
         name = re.sub(r"^thread \(\d+\): ", "", frames[0])
         name = "AnyIO worker threads" if name.startswith("AnyIO worker") else name
