@@ -53,8 +53,9 @@ def _sqlite_utc(value: datetime) -> str:
 
 _SQLITE_LOG_QUESTION = (
     "INSERT INTO question_log (question, normalized, answered, top_id, confidence, asked_at) "
-    "VALUES (?, ?, ?, ?, ?, ?)"
+    "VALUES "
 )
+_SQLITE_ROWS = 150  # rows per INSERT: 900 parameters, under SQLite's oldest limit of 999
 
 
 # The schema, as it is at the latest version. BigId is INTEGER on SQLite (a rowid alias).
@@ -319,8 +320,15 @@ class Store:
                 )
                 for r in rows
             ]
+            # a multi-row INSERT per 150 rows, not executemany: the driver releases and takes
+            # back the GIL around every statement it steps, and each hand-off can make the
+            # request handlers wait (the GIL's convoy effect)
             with self._transaction(write=True) as conn:
-                conn.exec_driver_sql(_SQLITE_LOG_QUESTION, params)
+                for i in range(0, len(params), _SQLITE_ROWS):
+                    chunk = params[i : i + _SQLITE_ROWS]
+                    values = ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(chunk))
+                    flat = tuple(v for row in chunk for v in row)
+                    conn.exec_driver_sql(_SQLITE_LOG_QUESTION + values, flat)
             return
         values = [
             {"question": r["question"], "normalized": normalize(r["question"]),

@@ -333,3 +333,30 @@ def test_from_settings_opens_the_configured_sqlite_file(tmp_path: Path) -> None:
 def test_normalize_folds_case_space_and_punctuation() -> None:
     assert normalize("  What is   Flask? ") == normalize("what is flask") == "what is flask"
     assert normalize("Qu'est-ce que c'est ?") == "qu est ce que c est"
+
+
+def test_a_large_batch_of_logged_questions_keeps_every_row_and_value(store: Store) -> None:
+    rows = [
+        {
+            "question": f"Question {i}?",
+            "answered": i % 2 == 0,
+            "top_id": None if i % 3 else f"doc#p{i}",
+            "confidence": i / 1000,
+            "asked_at": NOW - timedelta(seconds=i),
+        }
+        for i in range(401)  # several multi-row INSERTs on SQLite, and a short last one
+    ]
+    store.log_questions(rows)
+    got = sorted(store.export_questions(), key=lambda r: r["question"])
+    want = sorted(rows, key=lambda r: r["question"])
+    assert len(got) == 401
+    for g, w in zip(got, want, strict=True):
+        assert (g["question"], g["answered"], g["top_id"]) == (
+            w["question"],
+            w["answered"],
+            w["top_id"],
+        )
+        assert g["confidence"] == pytest.approx(w["confidence"])
+        assert g["asked_at"] == w["asked_at"] and g["normalized"] == g["question"].lower().rstrip(
+            "?"
+        )
