@@ -130,6 +130,23 @@ def uvicorn_options(port: int, folder: Path) -> list[str]:
     ]
 
 
+def ours_env(tmp: Path) -> dict[str, str]:
+    """The environment of `assistant serve` on the bundled article with a throw-away database
+    and index folder in tmp, the snapshot written first by `assistant index` (ours starts
+    warm, as a deployed server does)."""
+    env = dict(os.environ, ASSISTANT_INDEX_DIR=str(tmp / "index"), ASSISTANT_DB=str(tmp / "db"))
+    env.pop("ASSISTANT_CORPUS", None)
+    subprocess.run(
+        [str(VENV_BIN / "assistant"), "index"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    return env
+
+
 def start(kind: str, port: int, log: Path) -> subprocess.Popen:
     """`assistant serve` (ours) or the bare app under the same uvicorn settings; ours on the
     bundled article with a throw-away database and index directory (in the run's temp folder)."""
@@ -238,10 +255,7 @@ def profile_ours(args, bodies: list[dict], script: Path, tmp: Path) -> int:
 
     port = free_port()
     stats = tmp / "serve.prof"
-    env = dict(os.environ)
-    env.pop("ASSISTANT_CORPUS", None)
-    env["ASSISTANT_DB"] = str(tmp / "assistant.db")
-    env["ASSISTANT_INDEX_DIR"] = str(tmp / "index")
+    env = ours_env(tmp)
     cmd = [
         str(VENV_BIN / "python"),
         "-c",
@@ -324,16 +338,7 @@ def spy_ours(args, script: Path, tmp: Path) -> int:
     if not spy_bin.exists():
         print("py-spy is not installed: .venv/bin/pip install -r bench/requirements.txt")
         return 2
-    env = dict(os.environ, ASSISTANT_INDEX_DIR=str(tmp / "index"), ASSISTANT_DB=str(tmp / "db"))
-    env.pop("ASSISTANT_CORPUS", None)
-    subprocess.run(
-        [str(VENV_BIN / "assistant"), "index"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+    env = ours_env(tmp)
     port = free_port()
     cmd = [str(VENV_BIN / "assistant"), "serve", "--host", "127.0.0.1", "--port", str(port)]
     log = (tmp / "spy-serve.log").open("w")
@@ -462,17 +467,7 @@ def main() -> int:
         kinds = ["bare", "bare+dep", "bare+mw", "ours", "ours-qlog", "ours-ask", "ours-qlog+ask"]
         if args.kinds:  # bare and ours are always there: the reference and the keys
             kinds = list(dict.fromkeys(["bare", "ours", *args.kinds.split(",")]))
-    # ours starts warm, as a deployed server does: `assistant index` writes the snapshot first
-    env = dict(os.environ, ASSISTANT_INDEX_DIR=str(tmp / "index"), ASSISTANT_DB=str(tmp / "db"))
-    env.pop("ASSISTANT_CORPUS", None)
-    subprocess.run(
-        [str(VENV_BIN / "assistant"), "index"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+    ours_env(tmp)  # the snapshot every `assistant serve` of the run starts from
     ports = {k: free_port() for k in kinds}
     procs = {k: start(k, p, tmp / f"{k}.log") for k, p in ports.items()}
     bases = {k: f"http://127.0.0.1:{p}" for k, p in ports.items()}
