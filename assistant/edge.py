@@ -33,7 +33,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import logs, metrics
-from .limits import MAX_BODY, RateLimiter, TrustedProxies, send_json
+from .limits import MAX_BODY, BodyGuard, RateLimiter, TrustedProxies, send_json, too_large
 from .security import HEADERS, content_security_policy
 
 _REQUEST_ID = logs.REQUEST_ID_HEADER
@@ -62,7 +62,7 @@ class EdgeMiddleware:
     ) -> None:
         self.app = app
         self.max_body = max_body
-        self.too_large = {"message": f"The request body is too large (at most {max_body} bytes)."}
+        self.too_large = too_large(max_body)
         self.limiter = limiter
         self.limited_paths = frozenset(limited_paths)
         self.limited_methods = frozenset(m.upper() for m in limited_methods)
@@ -176,44 +176,25 @@ class EdgeMiddleware:
                 body = {"message": f"Too many requests; please try again in {seconds} s."}
                 await send_json(send, 429, body, [("retry-after", str(seconds))])
                 return
-        # counted even under a declared length: what arrives is what counts
-        total = 0
-        cut = False  # the body passed the limit: the app gets no more of it
-        answered = False  # we sent the 413 ourselves: whatever the app sends is dropped
-        started = False  # the response began (by the app or by us)
+        guard = BodyGuard(receive, send, self.max_body, self.too_large)
         app_started = False  # the app began its response (even if it was dropped)
 
-        async def counting_receive() -> Message:
-            nonlocal total, cut, answered, started
-            if cut:
-                return {"type": "http.disconnect"}
-            message = await receive()
-            if message["type"] == "http.request":
-                total += len(message.get("body", b""))
-                if total > self.max_body:
-                    cut = True
-                    if not started:
-                        started = answered = True
-                        await self._refuse(send)
-                    return {"type": "http.disconnect"}
-            return message
-
         async def app_send(message: Message) -> None:
-            nonlocal started, app_started
+            nonlocal app_started
             if message["type"] == "http.response.start":
                 app_started = True
-                if answered:
+                if guard.answered:
                     return
-                started = True
-            elif answered:
+                guard.started = True
+            elif guard.answered:
                 return
             await send(message)
 
         try:
-            await self.app(scope, counting_receive, app_send)
+            await self.app(scope, guard.receive, app_send)
         except Exception:
             logs.error_log.exception("unhandled error on %s %s", scope["method"], scope["path"])
-            if app_started or answered:  # broken already (the server closes), or answered
+            if app_started or guard.answered:  # broken already (the server closes), or answered
                 return
             await logs.send_generic_error(send)
 

@@ -40,6 +40,42 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
     return None
 
 
+def too_large(max_bytes: int) -> dict[str, str]:
+    """The body of a 413."""
+    return {"message": f"The request body is too large (at most {max_bytes} bytes)."}
+
+
+class BodyGuard:
+    """A request's body counted as it arrives (a declared length is not trusted): past
+    ``max_bytes`` the app gets a disconnect instead of more body, and the client a 413 unless
+    the response has begun. The caller's ``send`` wrapper sets ``started`` when the app
+    begins its response and drops what the app sends once ``answered``."""
+
+    __slots__ = ("_receive", "_send", "max_bytes", "body", "total", "cut", "answered", "started")
+
+    def __init__(self, receive: Receive, send: Send, max_bytes: int, body: dict) -> None:
+        self._receive, self._send = receive, send
+        self.max_bytes, self.body = max_bytes, body
+        self.total = 0
+        self.cut = False  # the body passed the limit: the app gets no more of it
+        self.answered = False  # we sent the 413 ourselves: whatever the app sends is dropped
+        self.started = False  # the response began (by the app or by us)
+
+    async def receive(self) -> Message:
+        if self.cut:
+            return {"type": "http.disconnect"}
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self.total += len(message.get("body", b""))
+            if self.total > self.max_bytes:
+                self.cut = True
+                if not self.started:
+                    self.started = self.answered = True
+                    await send_json(self._send, 413, self.body, [("connection", "close")])
+                return {"type": "http.disconnect"}
+        return message
+
+
 class BodyLimitMiddleware:
     """Refuses request bodies over ``max_bytes`` with 413 before they are read in full.
 
@@ -54,7 +90,7 @@ class BodyLimitMiddleware:
     def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.message = {"message": f"The request body is too large (at most {max_bytes} bytes)."}
+        self.message = too_large(max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -64,39 +100,19 @@ class BodyLimitMiddleware:
         if declared is not None and declared.strip().isdigit() and int(declared) > self.max_bytes:
             await self._refuse(send)
             return
-        # counted even under a declared length: what arrives is what counts
-        total = 0
-        cut = False  # the body passed the limit: the app gets no more of it
-        answered = False  # we sent the 413 ourselves: whatever the app sends is dropped
-        started = False  # the response began (by the app or by us)
-
-        async def counting_receive() -> Message:
-            nonlocal total, cut, answered, started
-            if cut:
-                return {"type": "http.disconnect"}
-            message = await receive()
-            if message["type"] == "http.request":
-                total += len(message.get("body", b""))
-                if total > self.max_bytes:
-                    cut = True
-                    if not started:
-                        started = answered = True
-                        await self._refuse(send)
-                    return {"type": "http.disconnect"}
-            return message
+        guard = BodyGuard(receive, send, self.max_bytes, self.message)
 
         async def guarded_send(message: Message) -> None:
-            nonlocal started
-            if answered:
+            if guard.answered:
                 return
             if message["type"] == "http.response.start":
-                started = True
+                guard.started = True
             await send(message)
 
         try:
-            await self.app(scope, counting_receive, guarded_send)
+            await self.app(scope, guard.receive, guarded_send)
         except Exception:
-            if not answered:  # not our doing: let the error handling deal with it
+            if not guard.answered:  # not our doing: let the error handling deal with it
                 raise
 
     async def _refuse(self, send: Send) -> None:
