@@ -40,6 +40,11 @@ _REQUEST_ID = logs.REQUEST_ID_HEADER
 _VALID_ID = logs._VALID_ID
 
 
+def under(path: str, prefixes: Iterable[str]) -> bool:
+    """Whether path is one of the prefixes or below one of them ("/staff", "/staff/x")."""
+    return any(path == p or path.startswith(p + "/") for p in prefixes)
+
+
 class EdgeMiddleware:
     """Request id, access line, metrics, security headers, scoped CORS, body limit, rate limit
     and the generic 500, as one layer (see the module's docstring). Add it last (outermost)."""
@@ -116,7 +121,7 @@ class EdgeMiddleware:
         raw_id = rid.encode()
         cors = path in self.cors_paths
         security = self.security_no_csp if path in self.csp_exempt else self.security
-        private = any(path == p or path.startswith(p + "/") for p in self.no_store)
+        private = under(path, self.no_store)
         status = 500
         cross_origin: Headers | None = None  # a visitor-API request with an Origin
 

@@ -23,6 +23,7 @@ from starlette.responses import StreamingResponse
 from . import auth
 from .background import TaughtSync
 from .bot import Assistant
+from .edge import under
 from .insights import group_questions, write_csv
 from .limits import RateLimiter, client_address
 from .reload import ReloadError
@@ -465,7 +466,7 @@ PRIVATE_PATHS = ("/staff", "/api/staff")  # never cached: the edge middleware sa
 
 def is_staff_path(path: str) -> bool:
     """True for /staff, /api/staff and everything under them."""
-    return any(path == p or path.startswith(p + "/") for p in PRIVATE_PATHS)
+    return under(path, PRIVATE_PATHS)
 
 
 def install(app: FastAPI, templates: Jinja2Templates) -> None:
