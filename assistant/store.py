@@ -51,10 +51,8 @@ def _sqlite_utc(value: datetime) -> str:
     return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
-_SQLITE_LOG_QUESTION = (
-    "INSERT INTO question_log (question, normalized, answered, top_id, confidence, asked_at) "
-    "VALUES "
-)
+_LOG_COLUMNS = ("question", "normalized", "answered", "top_id", "confidence", "asked_at")
+_SQLITE_LOG_QUESTION = f"INSERT INTO question_log ({', '.join(_LOG_COLUMNS)}) VALUES "
 _SQLITE_ROWS = 150  # rows per INSERT: 900 parameters, under SQLite's oldest limit of 999
 
 
@@ -305,40 +303,28 @@ class Store:
 
     def log_questions(self, rows: list[dict]) -> None:
         """Log asked questions (keys: question, answered, top_id, confidence, asked_at)."""
-        if self.backend == "sqlite" and rows:
-            # the question log's writer runs beside the request handlers: on SQLite the rows
-            # go to the driver as plain tuples, skipping SQLAlchemy's per-row parameter
-            # handling (~20 us of GIL time a row); stored exactly as UTCDateTime stores them
-            params = [
-                (
-                    r["question"],
-                    normalize(r["question"]),
-                    1 if r["answered"] else 0,
-                    r.get("top_id"),
-                    float(r["confidence"]),
-                    _sqlite_utc(r.get("asked_at") or utcnow()),
-                )
-                for r in rows
-            ]
-            # a multi-row INSERT per 150 rows, not executemany: the driver releases and takes
-            # back the GIL around every statement it steps, and each hand-off can make the
-            # request handlers wait (the GIL's convoy effect)
-            with self._transaction(write=True) as conn:
-                for i in range(0, len(params), _SQLITE_ROWS):
-                    chunk = params[i : i + _SQLITE_ROWS]
-                    values = ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(chunk))
-                    flat = tuple(v for row in chunk for v in row)
-                    conn.exec_driver_sql(_SQLITE_LOG_QUESTION + values, flat)
-            return
-        values = [
-            {"question": r["question"], "normalized": normalize(r["question"]),
-             "answered": bool(r["answered"]), "top_id": r.get("top_id"),
-             "confidence": float(r["confidence"]), "asked_at": r.get("asked_at") or utcnow()}
+        fields = [
+            (r["question"], normalize(r["question"]), bool(r["answered"]), r.get("top_id"),
+             float(r["confidence"]), r.get("asked_at") or utcnow())
             for r in rows
         ]  # fmt: skip
-        if values:
-            with self._transaction(write=True) as conn:
+        if not fields:
+            return
+        with self._transaction(write=True) as conn:
+            if self.backend != "sqlite":
+                values = [dict(zip(_LOG_COLUMNS, f, strict=True)) for f in fields]
                 conn.execute(sa.insert(questions), values)
+                return
+            # The writer runs beside the request handlers. On SQLite the rows go to the driver
+            # as plain tuples (SQLAlchemy's per-row parameter handling was ~20 us of GIL time
+            # a row; the time is stored as UTCDateTime stores it), in one multi-row INSERT
+            # per 150 rows, not executemany: the driver releases and takes back the GIL around
+            # every statement it steps, and each hand-off can stall the request handlers.
+            for i in range(0, len(fields), _SQLITE_ROWS):
+                chunk = fields[i : i + _SQLITE_ROWS]
+                flat = tuple(v for f in chunk for v in (*f[:5], _sqlite_utc(f[5])))
+                values = ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(chunk))
+                conn.exec_driver_sql(_SQLITE_LOG_QUESTION + values, flat)
 
     def log_question(
         self, question: str, answered: bool, top_id: str | None, confidence: float
