@@ -346,3 +346,57 @@ def top_own(profile, total_s: float, n: int = 10) -> list[dict]:
     rows = profile_top(profile, total_s, n=10_000)
     rows.sort(key=lambda r: r["own_s"], reverse=True)
     return rows[:n]
+
+
+# ---------------------------------------------------------------- wrk
+
+
+def lua_string(s: str) -> str:
+    """A Lua string literal (decimal escapes outside printable ASCII)."""
+    out = []
+    for b in s.encode("utf-8"):
+        c = chr(b)
+        out.append(c if 32 <= b < 127 and c not in '"\\' else f"\\{b:03d}")
+    return '"' + "".join(out) + '"'
+
+
+def wrk_command(url: str, script: Path, seconds: int, threads: int, conns: int) -> list[str]:
+    """wrk with a Lua script, latency percentiles and a 5 s socket timeout."""
+    return [
+        "wrk",
+        f"-t{threads}",
+        f"-c{conns}",
+        f"-d{seconds}s",
+        "--latency",
+        "--timeout",
+        "5s",
+        "-s",
+        str(script),
+        url,
+    ]
+
+
+def wrk_result(stdout: str) -> dict:
+    """The numbers the Lua script's done() printed (a "RESULT {json}" line), with
+    throughput, errors (non-2xx + socket errors) and latency percentiles in ms."""
+    line = next((ln for ln in stdout.splitlines() if ln.startswith("RESULT ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk printed no result:\n{stdout}")
+    r = json.loads(line[len("RESULT ") :])
+    r["rps"] = r["requests"] / (r["duration_us"] / 1e6)
+    r["errors"] = r["status"] + r["connect"] + r["read"] + r["write"] + r["timeout"]
+    for q in ("p50", "p90", "p99"):
+        if f"{q}_us" in r:
+            r[f"{q}_ms"] = r[f"{q}_us"] / 1e3
+    return r
+
+
+def run_wrk(url: str, script: Path, seconds: int, threads: int, conns: int) -> dict:
+    """One wrk run, waited for; its wrk_result."""
+    out = subprocess.run(
+        wrk_command(url, script, seconds, threads, conns),
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+    )
+    return wrk_result(out.stdout)

@@ -42,11 +42,13 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from importlib import metadata  # noqa: E402
 
+from bench import common  # noqa: E402
 from bench.common import (  # noqa: E402
     ROOT,
     VENV_BIN,
     free_port,
     http_mix,
+    lua_string,
     machine,
     post_json,
     table,
@@ -81,49 +83,24 @@ end
 """
 
 
-def lua_string(s: str) -> str:
-    """A Lua string literal (decimal escapes outside printable ASCII)."""
-    out = []
-    for b in s.encode("utf-8"):
-        c = chr(b)
-        out.append(c if 32 <= b < 127 and c not in '"\\' else f"\\{b:03d}")
-    return '"' + "".join(out) + '"'
-
-
 def wrk_command(url: str, script: Path, seconds: int) -> list[str]:
-    return [
-        "wrk",
-        f"-t{THREADS}",
-        f"-c{CONNECTIONS}",
-        f"-d{seconds}s",
-        "--latency",
-        "--timeout",
-        "5s",
-        "-s",
-        str(script),
-        url,
-    ]
+    return common.wrk_command(url, script, seconds, THREADS, CONNECTIONS)
 
 
 def wrk_result(stdout: str) -> dict:
-    """The numbers the Lua script's done() printed, with throughput, errors and losses."""
-    line = next((ln for ln in stdout.splitlines() if ln.startswith("RESULT ")), None)
-    if line is None:
-        raise RuntimeError(f"wrk printed no result:\n{stdout}")
-    r = json.loads(line[len("RESULT ") :])
-    r["rps"] = r["requests"] / (r["duration_us"] / 1e6)
-    r["p50_ms"], r["p99_ms"] = r["p50_us"] / 1e3, r["p99_us"] / 1e3
-    r["errors"] = r["status"] + r["connect"] + r["read"] + r["write"] + r["timeout"]
+    """common.wrk_result, with the requests lost and those never sent."""
+    r = common.wrk_result(stdout)
     r["lost"] = r["status"] + r["read"] + r["timeout"]  # sent, and no whole answer
     r["not_sent"] = r["write"] + r["connect"]  # the connection was refused or closed
     return r
 
 
 def run_wrk(url: str, script: Path, seconds: int) -> dict:
-    out = subprocess.run(
-        wrk_command(url, script, seconds), capture_output=True, text=True, timeout=seconds + 60
+    return wrk_result(
+        subprocess.run(
+            wrk_command(url, script, seconds), capture_output=True, text=True, timeout=seconds + 60
+        ).stdout
     )
-    return wrk_result(out.stdout)
 
 
 class Server:

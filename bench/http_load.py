@@ -31,11 +31,13 @@ from bench.common import (  # noqa: E402
     VENV_BIN,
     free_port,
     http_mix,
+    lua_string,
     machine,
     median,
     post_json,
     proc_status,
     ratio,
+    run_wrk,
     stop,
     table,
     wait_ready,
@@ -68,44 +70,10 @@ end
 """
 
 
-def lua_string(s: str) -> str:
-    """A Lua string literal (decimal escapes for everything outside printable ASCII)."""
-    out = []
-    for b in s.encode("utf-8"):
-        c = chr(b)
-        out.append(c if 32 <= b < 127 and c not in '"\\' else f"\\{b:03d}")
-    return '"' + "".join(out) + '"'
-
-
 def write_lua(bodies: list[dict], path: Path) -> None:
     """The wrk script that posts the bodies in turn."""
     items = ",\n".join("  " + lua_string(json.dumps(b, ensure_ascii=False)) for b in bodies)
     path.write_text(LUA % items)
-
-
-def run_wrk(url: str, script: Path, duration: int, threads: int, conns: int) -> dict:
-    """One wrk run; the numbers printed by the script's done()."""
-    cmd = [
-        "wrk",
-        f"-t{threads}",
-        f"-c{conns}",
-        f"-d{duration}s",
-        "--latency",
-        "--timeout",
-        "5s",
-        "-s",
-        str(script),
-        url,
-    ]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
-    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("RESULT ")), None)
-    if line is None:
-        raise RuntimeError(f"wrk printed no result:\n{out.stdout}\n{out.stderr}")
-    r = json.loads(line[len("RESULT ") :])
-    r["rps"] = r["requests"] / (r["duration_us"] / 1e6)
-    r["errors"] = r["status"] + r["connect"] + r["read"] + r["write"] + r["timeout"]
-    r["p50_ms"], r["p90_ms"], r["p99_ms"] = r["p50_us"] / 1e3, r["p90_us"] / 1e3, r["p99_us"] / 1e3
-    return r
 
 
 def uvicorn_options(port: int, folder: Path) -> list[str]:
