@@ -42,6 +42,18 @@ class Ranked(NamedTuple):
     alt: np.ndarray
 
 
+def _adjust(
+    fused: np.ndarray, factors: dict[int, float] | None, bonus: dict[int, float] | None
+) -> None:
+    """Multiply some passages' scores (a factor of 0 leaves the passage out: -1), then add
+    a bonus to some (not to those left out)."""
+    for i, f in (factors or {}).items():
+        fused[i] = fused[i] * f if f > 0 else -1.0
+    for i, b in (bonus or {}).items():
+        if fused[i] >= 0:
+            fused[i] += b
+
+
 def _l2(w: np.ndarray) -> np.ndarray:
     n = float(np.sqrt(np.dot(w, w)))
     return w / n if n > 0 else w
@@ -560,11 +572,7 @@ class Index(QueryReader):
                     char[rows] = self.char_.score_rows(rows, cidx, cw)
 
         fused = self.word_weight * word + self.char_weight * char + self.alt_weight * alt
-        for i, f in (factors or {}).items():
-            fused[i] = fused[i] * f if f > 0 else -1.0
-        for i, b in (bonus or {}).items():
-            if fused[i] >= 0:
-                fused[i] += b
+        _adjust(fused, factors, bonus)
         k = max(1, min(k, n))
         if n > 4 * k + 64:  # large corpora: partition first, then order the few
             top = np.sort(np.argpartition(-fused, k - 1)[:k])
@@ -636,11 +644,7 @@ class Index(QueryReader):
 
         channels = np.stack([word, char, alt])
         fused = self._channel_weights @ channels
-        for i, f in (factors or {}).items():
-            fused[i] = fused[i] * f if f > 0 else -1.0
-        for i, b in (bonus or {}).items():
-            if fused[i] >= 0:
-                fused[i] += b
+        _adjust(fused, factors, bonus)
         top = np.argsort(-fused, kind="stable")[: max(1, min(k, n))]
         top = top[fused[top] >= 0]
         at = channels[:, top]
