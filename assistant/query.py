@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from .text import QUESTION_WORDS, STOP_WORDS, compounds, normalize, stem, tokenize
+from .text import QUESTION_WORDS, STOP_WORDS, compounds, normalize, stem, stem_nb, tokenize
 
 
 @dataclass
@@ -55,6 +55,28 @@ class Query:
         return sum(1 for t in self.terms if t.content and not t.known and not t.expansions)
 
 
+# Norwegian adjective endings: neuter, plural/definite, comparative, superlative
+_ADJECTIVE_ENDINGS = ("este", "ere", "est", "t", "e")
+
+
+# a question's subject can stand inside a phrase: "kommer [jeg] i gang", "bør [vi] velge"
+_SUBJECTS = frozenset("jeg du vi dere man de den det han hun i we you they it".split())
+
+
+def _phrase_end(tokens: list[str], i: int, words: list[str]) -> int:
+    """Where a glossary phrase (its words' Norwegian stems) that starts at tokens[i] ends,
+    with subject pronouns allowed inside it; 0 if it does not match there."""
+    j = i
+    for k, w in enumerate(words):
+        if k:
+            while j < len(tokens) and tokens[j] in _SUBJECTS and stem_nb(tokens[j]) != w:
+                j += 1
+        if j >= len(tokens) or stem_nb(tokens[j]) != w:
+            return 0
+        j += 1
+    return j
+
+
 def phrasing_key(tokens: list[str]) -> frozenset[str]:
     """What identifies a phrasing: the stems of its words, stop words aside."""
     return frozenset(stem(t) for t in tokens if t not in STOP_WORDS)
@@ -78,10 +100,12 @@ class QueryReader:
     ``compound_part_weight``."""
 
     def _index_phrases(self) -> None:
-        """Multi-word glossary entries, by their first word, longest first."""
+        """Multi-word glossary entries, by their first word's Norwegian stem, longest first
+        (so "kommer i gang" meets "komme i gang"); and the translations by Norwegian stem
+        ("rammeverkene" meets "rammeverk")."""
         self._phrases: dict[str, list[tuple[str, list[str], list[str]]]] = {}
         for phrase in sorted((k for k in self.expansions_ if " " in k), key=len, reverse=True):
-            words = phrase.split()
+            words = [stem_nb(w) for w in phrase.split()]
             stems = [
                 stem(t)
                 for target in self.expansions_[phrase]
@@ -89,6 +113,12 @@ class QueryReader:
                 if t not in STOP_WORDS
             ]
             self._phrases.setdefault(words[0], []).append((phrase, words, stems))
+        by_stem: dict[str, list[str]] = {}
+        for key, targets in self.expansions_.items():
+            if " " not in key and key not in self.related_:
+                merged = by_stem.setdefault(stem_nb(key), [])
+                merged.extend(t for t in targets if t not in merged)
+        self._nb_expansions = by_stem
         self._glossary_cache: dict[str, tuple[bool, list[str], bool]] = {}
 
     def _build_dictionary(self) -> None:
@@ -135,18 +165,66 @@ class QueryReader:
             self._corrections[token] = fixed
         return fixed
 
-    def _expansions_for(self, token: str) -> list[str]:
-        return self.expansions_.get(token) or self.expansions_.get(stem(token)) or []
+    def _expansions_for(self, token: str) -> tuple[list[str], bool]:
+        """A word's glossary targets and whether they are related words: the entry for the
+        word or its stem; for a word the corpus does not know, a translation of another form
+        of it ("prosjektene" -> "prosjekt") or of its parts ("sikkerhetsfunksjoner" ->
+        "sikkerhet" + "funksjoner")."""
+        for key in (token, stem(token)):
+            targets = self.expansions_.get(key)
+            if targets:
+                return targets, key in self.related_
+        if self.is_known(stem(token)) or not token.isalpha():
+            return [], False
+        return self._translation(token) or self._compound_parts(token), False
+
+    def _translation(self, token: str) -> list[str]:
+        """The translations of another form of a word: by Norwegian stem, then without an
+        adjective ending ("stabilt", "stabile" -> "stabil"; "raskere" -> "rask")."""
+        found = self._nb_expansions.get(stem_nb(token))
+        if found:
+            return found
+        for ending in _ADJECTIVE_ENDINGS:
+            base = token[: -len(ending)]
+            if token.endswith(ending) and len(base) >= 3:
+                found = self.expansions_.get(base) or self._nb_expansions.get(stem_nb(base))
+                if found:
+                    return found
+        return []
+
+    def _compound_parts(self, token: str) -> list[str]:
+        """A Norwegian compound the glossary knows both halves of, optionally joined by -s- or
+        -e- ("blokkjede|prosjekter", "sikkerhet|s|funksjoner"): the halves' translations,
+        or a corpus word for a half ("mobil|utvikling": mobile development)."""
+        if len(token) < 8:
+            return []
+        for cut in range(len(token) - 4, 3, -1):  # the longest head first
+            head, tail = token[:cut], token[cut:]
+            for h in (head, head[:-1] if head[-1] in "se" and len(head) > 4 else None):
+                if not h:
+                    continue
+                found_head = self._half(h)
+                if found_head:
+                    found_tail = self._half(tail)
+                    if found_tail:
+                        return found_head + [t for t in found_tail if t not in found_head]
+        return []
+
+    def _half(self, part: str) -> list[str]:
+        """What half of a compound means in the corpus's words (a translation, or the corpus
+        word itself), or nothing."""
+        if self.is_known(stem(part)) and part not in STOP_WORDS and len(part) >= 4:
+            return [part]
+        return self.expansions_.get(part) or self._translation(part)
 
     def _glossary(self, word: str) -> tuple[bool, list[str], bool]:
         """Whether the glossary has entries for a word, their stems, and whether they are
         related words (synonyms) rather than a translation (cached)."""
         found = self._glossary_cache.get(word)
         if found is None:
-            targets = self._expansions_for(word)
-            key = word if word in self.expansions_ else stem(word)
+            targets, related = self._expansions_for(word)
             stems = [stem(t) for target in targets for t in tokenize(target) if t not in STOP_WORDS]
-            found = (bool(targets), stems, bool(targets) and key in self.related_)
+            found = (bool(targets), stems, related)
             if len(self._glossary_cache) < 100_000:
                 self._glossary_cache[word] = found
         return found
@@ -172,9 +250,10 @@ class QueryReader:
 
         covered: set[int] = set()
         for i, first in enumerate(tokens):  # multi-word entries: "hva er", "kunstig intelligens"
-            for phrase, words, stems in self._phrases.get(first, ()):
-                if tokens[i : i + len(words)] == words:
-                    covered.update(range(i, i + len(words)))
+            for phrase, words, stems in self._phrases.get(stem_nb(first), ()):
+                end = _phrase_end(tokens, i, words)
+                if end:
+                    covered.update(range(i, end))
                     weight = 0.8 * (self.related_factor if phrase in self.related_ else 1.0)
                     for st in stems:
                         add(st, weight)

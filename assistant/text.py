@@ -49,7 +49,8 @@ NORWEGIAN_STOP_WORDS = frozenset(
     """og er det som på med av til ikke en et den de vi jeg du dere har kan skal vil fra om
     eller seg sin sitt sine din dine ditt mitt mine min oss noe også bare etter ut alle å
     blir være var dette disse meg deg hos enn slik nok ser kommer får gjør går bør må
-    dere deres vår våre sånn""".split()
+    dere deres vår våre sånn mellom så man hvis mot uten før gjennom ved noen ingen hver
+    blant innen selv da nå ha hatt litt fortell forklar vennligst gi gir ga gitt""".split()
 )
 STOP_WORDS = STOP_WORDS | NORWEGIAN_STOP_WORDS
 
@@ -59,11 +60,13 @@ QUESTION_WORDS = frozenset(
     """what which who whom whose when where why how whether way ways thing things
     kind kinds type types use used using uses good best better well much many more most
     other another else one ones way get got make makes made know need want like
-    hva hvordan hvorfor hvilke hvilken hvilket hvem når hvor mer mest flere andre annen""".split()
+    hva hvordan hvorfor hvilke hvilken hvilket hvem når hvor mer mest flere andre annen
+    mange mye slags type typer bruk lage god gode""".split()
 )
 
 _STEMMER = snowballstemmer.stemmer("english")
 _STEM_CACHE: dict[str, str] = {}
+_NB_STEMMER = snowballstemmer.stemmer("norwegian")
 
 
 def normalize(text: str) -> str:
@@ -102,6 +105,13 @@ def stem(token: str) -> str:
         if len(_STEM_CACHE) < 500_000:
             _STEM_CACHE[token] = s
     return s
+
+
+@lru_cache(maxsize=100_000)
+def stem_nb(token: str) -> str:
+    """The Norwegian Snowball stem of a word ("rammeverkene", "rammeverket" -> "rammeverk"):
+    how glossary entries, written in one form, meet a question's inflected Norwegian words."""
+    return _NB_STEMMER.stemWord(token) if len(token) > 3 else token
 
 
 @lru_cache(maxsize=1)

@@ -89,6 +89,14 @@ def test_typos_and_norwegian_reach_the_passage(bot):
     assert "FastAPI" in top_text(bot.ask("Hva er FastAPI?"))
 
 
+def test_norwegian_questions_in_other_forms_than_the_glossarys_are_answered(bot):
+    # definite and plural forms, a compound and an adjective ending the glossary does not list
+    reply = bot.ask("Hvilke verktøy holder systemene stabile?")
+    assert reply["answered"] and "monitoring" in top_text(reply)
+    reply = bot.ask("Har Django innebygde sikkerhetsfunksjoner?")
+    assert reply["answered"] and "built-in security" in top_text(reply)
+
+
 def test_top_k_bounds_the_answers(bot):
     assert len(bot.ask("Python frameworks", top_k=1)["answers"]) == 1
     assert len(bot.ask("Python frameworks", top_k=5)["answers"]) == 5

@@ -60,6 +60,32 @@ def test_glossary_expansions_reach_corpus_words_below_the_originals():
     assert idx.search(q, k=1).indices[0] == 1
 
 
+def test_inflected_norwegian_words_and_compounds_meet_the_glossary():
+    glossary = {
+        "rammeverk": ["framework"],
+        "komme i gang": ["getting started"],
+        "sikkerhet": ["security"],
+        "stabil": ["stable"],
+        "funksjoner": ["features"],
+    }
+    idx = Index().fit(
+        ["a stable framework", "getting started guide", "security features", "cooking"],
+        expansions=glossary,
+    )
+
+    def translated(word):
+        (term,) = [t for t in idx.parse(word).terms if t.token == word]
+        return set(term.expansions)
+
+    assert translated("rammeverkene") == {"framework"}  # definite plural
+    assert translated("stabilt") == {"stabl"}  # neuter adjective -> "stable"
+    assert translated("sikkerhetsfunksjoner") == {"secur", "featur"}  # compound with -s-
+    assert idx.search(idx.parse("hvordan kommer jeg i gang"), k=1).indices[0] == 1
+    # words that are not a form of a glossary entry stay unknown, and so do English words
+    assert translated("kokebok") == set()
+    assert translated("frameworks") == set()
+
+
 def test_factors_demote_or_leave_passages_out():
     idx = fitted()
     q = idx.parse("FastAPI documentation")
