@@ -24,7 +24,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from . import metrics, staff
+from . import logs, metrics, staff
 from .background import QuestionLog, TaughtSync
 from .bot import Assistant
 from .config import Settings
@@ -287,6 +287,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
             if state.store is not None:
                 state.store.close()
             metrics.mark_process_dead()
+            logs.flush_access_log()  # the access lines still waiting for their batch
 
     app = FastAPI(
         title="FAQ assistant",

@@ -6,10 +6,18 @@ import io
 import json
 import logging
 import logging.config
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from browser import free_port, wait_ready
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
@@ -18,6 +26,7 @@ from assistant.logs import (
     RequestIdMiddleware,
     UnhandledErrorMiddleware,
     configure_logging,
+    flush_access_log,
     redact,
     redact_text,
     request_id,
@@ -29,13 +38,15 @@ log = logging.getLogger("assistant.test")
 
 
 class Lines:
-    """The JSON lines written so far to a stream."""
+    """The JSON lines written so far to a stream (access lines still waiting for their batch
+    written first, as the batch timer would a moment later)."""
 
     def __init__(self, stream: io.StringIO) -> None:
         self.stream = stream
 
     @property
     def text(self) -> str:
+        flush_access_log()
         return self.stream.getvalue()
 
     def __call__(self) -> list[dict]:
@@ -295,3 +306,84 @@ def test_new_request_ids_are_distinct_version_4_uuids() -> None:
     for rid in ids:
         assert re.fullmatch(r"[0-9a-f]{32}", rid)
         assert uuid.UUID(rid).version == 4 and uuid.UUID(rid).variant == uuid.RFC_4122
+
+
+# ---------------------------------------------------------------- access lines in batches
+
+
+def access_paths(text: str) -> list[str]:
+    entries = [json.loads(line) for line in text.splitlines() if line.strip()]
+    return [e["path"] for e in entries if e["logger"] == "assistant.access"]
+
+
+def test_access_lines_waiting_in_a_batch_are_written_without_further_requests() -> None:
+    """Under load the access lines are written in batches; the lines of a burst show up on
+    their own (the batch timer), in order, without another request or a flush."""
+    root = logging.getLogger()
+    saved = list(root.handlers), root.level
+    stream = io.StringIO()
+    try:
+        root.handlers[:] = []
+        configure_logging("INFO", stream)
+        with TestClient(make_app()) as client:
+            paths = [f"/hello/{i}" for i in range(30)]  # 404s: the path is in the line
+            for path in paths:
+                client.get(path)
+            deadline = time.monotonic() + 30  # generous: the batch interval is 0.1 s
+            while access_paths(stream.getvalue()) != paths and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert access_paths(stream.getvalue()) == paths
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+
+
+SERVE_WITH_LONG_BATCHES = """
+import sys
+from assistant import logs
+from assistant.cli import main
+logs.ACCESS_FLUSH_INTERVAL = 60.0
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_no_access_line_is_lost_when_the_server_stops(tmp_path: Path) -> None:
+    """`assistant serve` under a burst of requests, stopped with SIGTERM at once: the log has
+    an access line for every request (the waiting batch is written at shutdown). The batch
+    interval is made a minute long here, so that no timer writes the lines before it."""
+    port, log = free_port(), tmp_path / "serve.log"
+    env = {
+        **os.environ,
+        "ASSISTANT_DB": str(tmp_path / "assistant.db"),
+        "ASSISTANT_INDEX_DIR": str(tmp_path / "index"),
+    }
+    for name in ("ASSISTANT_CORPUS", "ASSISTANT_RATE_LIMIT", "PROMETHEUS_MULTIPROC_DIR"):
+        env.pop(name, None)
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", SERVE_WITH_LONG_BATCHES, "serve", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_ready(url, proc, log)
+        n = 200
+        for i in range(n):
+            body = json.dumps({"question": f"What is Django? ({i})"}).encode()
+            request = urllib.request.Request(
+                url + "/api/ask", body, {"Content-Type": "application/json"}
+            )
+            with urllib.request.urlopen(request, timeout=10) as response:
+                assert response.status == 200
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+    text = log.read_text()
+    assert "Finished server process" in text
+    assert access_paths(text).count("/api/ask") == n
