@@ -77,6 +77,15 @@ def _phrase_end(tokens: list[str], i: int, words: list[str]) -> int:
     return j
 
 
+def _swaps(token: str) -> list[str]:
+    """The word with two neighbouring letters swapped, each way it can be."""
+    return [
+        token[:i] + token[i + 1] + token[i] + token[i + 2 :]
+        for i in range(len(token) - 1)
+        if token[i] != token[i + 1]
+    ]
+
+
 def phrasing_key(tokens: list[str]) -> frozenset[str]:
     """What identifies a phrasing: the stems of its words, stop words aside."""
     return frozenset(stem(t) for t in tokens if t not in STOP_WORDS)
@@ -137,6 +146,7 @@ class QueryReader:
         for w in QUESTION_WORDS:
             freq.setdefault(w, 1)
         self.dictionary_ = sorted((w for w in freq if w.isalpha()), key=lambda w: (-freq[w], w))
+        self._dictionary_words = frozenset(self.dictionary_)
         self._corrections: dict[str, str | None] = {}
         self._token_cache: dict[tuple[str, bool, bool, bool], tuple] = {}
 
@@ -152,18 +162,40 @@ class QueryReader:
     def _correct(self, token: str) -> str | None:
         """The closest known word within the edit budget (optimal string alignment, so a swap
         of two letters is one edit; 1 edit for words under 6 letters, else max_edits)."""
-        if self.max_edits == 0 or len(token) < 4 or not token.isalpha():
+        if self.max_edits == 0 or len(token) < 3 or not token.isalpha():
             return None
         if self.guard_common_words and token in self.common_words_:
             return None
         if token in self._corrections:
             return self._corrections[token]
         budget = 1 if len(token) < 6 else self.max_edits
-        best = process.extractOne(token, self.dictionary_, scorer=OSA.distance, score_cutoff=budget)
+        # two letters swapped is the commonest typo: it wins a tie ("waht": "what", not "want")
+        swapped = [w for w in _swaps(token) if w in self._dictionary_words]
+        best = (
+            (swapped[0], 1)
+            if swapped
+            else process.extractOne(
+                token, self.dictionary_, scorer=OSA.distance, score_cutoff=budget
+            )
+        )
         fixed = best[0] if best else None
+        # a question word only for a near miss ("waht", "wat"), never two edits away
+        # ("pannel" is not "annen"); a three-letter word only to a question word
+        if fixed in QUESTION_WORDS:
+            fixed = fixed if best[1] <= 1 else None
+        elif len(token) < 4:
+            fixed = None
         if len(self._corrections) < 50_000:
             self._corrections[token] = fixed
         return fixed
+
+    def _swapped_stop_word(self, token: str) -> bool:
+        """Whether a word unknown to the corpus and the glossary is a stop word with two
+        letters swapped, the commonest typo ("dose" for "does", "teh", "adn"): everyday words
+        are never corrected, so it would otherwise count as a topic the article lacks."""
+        if len(token) < 3 or self.is_known(stem(token)) or self._glossary(token)[0]:
+            return False
+        return any(w in STOP_WORDS for w in _swaps(token))
 
     def _expansions_for(self, token: str) -> tuple[list[str], bool]:
         """A word's glossary targets and whether they are related words: the entry for the
@@ -260,7 +292,7 @@ class QueryReader:
 
         cache = self._token_cache
         for i, tok in enumerate(tokens):
-            if tok in STOP_WORDS:
+            if tok in STOP_WORDS or self._swapped_stop_word(tok):
                 continue
             key = (tok, i in covered, tok in names, tok in inside)
             read = cache.get(key)

@@ -41,6 +41,20 @@ def test_unknown_words_are_corrected_to_the_corpus_vocabulary():
     assert idx.search(q, k=1).indices[0] == 3
 
 
+def test_typos_of_small_words_are_not_read_as_topics():
+    idx = fitted()
+    # a stop word with two letters swapped is a stop word, not an unknown topic
+    q = idx.parse("how dose flask scale")
+    assert [t.token for t in q.terms if t.content] == ["flask", "scale"]
+    # a near miss of a question word is that word, also when it is short
+    short, swapped = idx.parse("hwo waht").terms
+    assert short.correction in ("how", "who") and swapped.correction == "what"
+    assert not short.content and not swapped.content
+    # but a content word two edits from a question word is not corrected into one
+    (term,) = idx.parse("pannel").terms
+    assert term.content and term.correction is None
+
+
 def test_a_word_in_every_passage_weighs_nothing():
     idx = Index().fit(["python web apps", "python data science", "python scripting tools"])
     assert float(idx.idf_[idx.vocabulary_["python"]]) == 0.0
