@@ -8,10 +8,13 @@ files there and GET /metrics (``metrics_response``) adds up every worker's.
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import tempfile
+import threading
 import time
+from bisect import bisect_left
 from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
@@ -36,6 +39,22 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 # or not); exposition must read them from the same place.
 MULTIPROCESS = values.ValueClass is not values.MutexValue
 
+
+class _PendingRequests:
+    """Registered before the request metrics, so that every collection of the registry (GET
+    /metrics, ``REGISTRY.get_sample_value``) first applies the requests counted since the last
+    one (see ``record_request``). It exposes nothing itself."""
+
+    def describe(self) -> list:
+        return []
+
+    def collect(self) -> list:
+        apply_pending()
+        return []
+
+
+REGISTRY.register(_PendingRequests())
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 REQUESTS = Counter(
     "assistant_http_requests_total",
     "HTTP requests, by method, route template and status code.",
@@ -45,7 +64,7 @@ LATENCY = Histogram(
     "assistant_http_request_duration_seconds",
     "Time to answer an HTTP request, by method and route template.",
     ["method", "route"],
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+    buckets=LATENCY_BUCKETS,
 )
 QUESTIONS = Counter(
     "assistant_questions_total",
@@ -62,6 +81,29 @@ QUESTION_LOG_FAILURES = Counter(
 )
 _ANSWERED, _UNANSWERED = QUESTIONS.labels("answered"), QUESTIONS.labels("unanswered")
 _series: dict[tuple[str, str, int], tuple[Any, Any]] = {}  # labels() results, looked up once
+# Requests counted since the last collection, by (method, route, status): [requests, seconds,
+# then one count per LATENCY bucket]. In one process, ``record_request`` adds to these plain
+# numbers (under one lock) and a collection applies them to REQUESTS and LATENCY, instead of
+# three locked prometheus_client updates and a bucket scan per request. The exposition is the
+# same. In multiprocess mode the values go straight to the workers' files, as before.
+_BOUNDS = (*LATENCY_BUCKETS, math.inf)  # the buckets' upper bounds, as LATENCY keeps them
+_pending: dict[tuple[str, str, int], list[float]] = {}
+_pending_lock = threading.Lock()
+
+
+def _can_defer() -> bool:
+    """One process (multiprocess values live in files, written as they come), and this
+    prometheus_client keeps a histogram series' sum and buckets where apply_pending adds to
+    them (seen on a histogram that is not registered); else each request updates them."""
+    if MULTIPROCESS:
+        return False
+    probe = Histogram("assistant_probe", "", buckets=_BOUNDS, registry=None)
+    buckets = getattr(probe, "_buckets", None)
+    bounds = getattr(probe, "_upper_bounds", None)
+    return hasattr(probe, "_sum") and isinstance(buckets, list) and bounds == list(_BOUNDS)
+
+
+_DEFER = _can_defer()
 
 
 def record_answer(answered: bool) -> None:
@@ -183,11 +225,38 @@ def record_request(scope: Scope, root_path: str, status: int, seconds: float) ->
     """Count and time one answered HTTP request (``root_path``: the scope's before routing)."""
     method = scope["method"] if scope["method"] in METHODS else "other"
     route = route_label(scope, root_path)
-    series = _series.get((method, route, status))
-    if series is None:
-        series = _series[(method, route, status)] = (
+    key = (method, route, status)
+    series = _series.get(key)
+    if series is None:  # the series exist from the first request on, as with inc()
+        series = _series[key] = (
             REQUESTS.labels(method, route, str(status)),
             LATENCY.labels(method, route),
         )
-    series[0].inc()
-    series[1].observe(seconds)
+    if not _DEFER:
+        series[0].inc()
+        series[1].observe(seconds)
+        return
+    with _pending_lock:
+        counts = _pending.get(key)
+        if counts is None:
+            counts = _pending[key] = [0.0] * (2 + len(_BOUNDS))
+        counts[0] += 1
+        counts[1] += seconds
+        counts[2 + bisect_left(_BOUNDS, seconds)] += 1  # the first bucket with seconds <= bound
+
+
+def apply_pending() -> None:
+    """Add the requests counted since the last call to REQUESTS and LATENCY (what each
+    collection of the registry does first)."""
+    global _pending
+    with _pending_lock:
+        if not _pending:
+            return
+        pending, _pending = _pending, {}
+    for key, counts in pending.items():
+        requests, latency = _series[key]
+        requests.inc(counts[0])
+        latency._sum.inc(counts[1])
+        for bucket, n in zip(latency._buckets, counts[2:], strict=True):
+            if n:
+                bucket.inc(n)

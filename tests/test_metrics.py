@@ -130,6 +130,40 @@ def test_metrics_endpoint_exposes_every_series(client: TestClient) -> None:
     assert 'assistant_http_request_duration_seconds_bucket{le="0.005",method="POST"' in r.text
 
 
+def test_request_counts_and_latency_buckets_are_exact() -> None:
+    """Every request's count, bucket and sum reach the exposition exactly as prometheus_client's
+    own Counter.inc and Histogram.observe would put them, also between two scrapes."""
+    from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+
+    scope = {"method": "PUT", "path": "/nowhere", "root_path": ""}  # unmatched: no app
+    seconds = [0.0, 0.004, 0.005, 0.0051, 0.03, 0.3, 0.3, 2.0, 9.99, 10.0, 12.5, 0.0001]
+    reference = CollectorRegistry()
+    count = Counter("assistant_http_requests_total", "", ["method", "route", "status"],
+                    registry=reference)  # fmt: skip
+    latency = Histogram("assistant_http_request_duration_seconds", "", ["method", "route"],
+                        buckets=metrics.LATENCY_BUCKETS, registry=reference)  # fmt: skip
+
+    def exposed(registry: CollectorRegistry, route: str = "unmatched") -> dict:
+        text = generate_latest(registry).decode()
+        return {
+            (s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text)
+            for s in family.samples
+            if s.labels.get("method") == "PUT" and s.labels.get("route") == route
+            and not s.name.endswith("_created")
+        }  # fmt: skip
+
+    for half in (seconds[:5], seconds[5:]):
+        for s in half:
+            metrics.record_request(scope, "", 201, s)
+            count.labels("PUT", "unmatched", "201").inc()
+            latency.labels("PUT", "unmatched").observe(s)
+        ours = exposed(REGISTRY)
+        assert ours and ours == exposed(reference)
+    assert ours[("assistant_http_requests_total", (("method", "PUT"), ("route", "unmatched"),
+                 ("status", "201")))] == len(seconds)  # fmt: skip
+
+
 def test_reload_and_storage_counters_increase() -> None:
     value = REGISTRY.get_sample_value
     before = [
