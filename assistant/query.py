@@ -77,6 +77,26 @@ def _phrase_end(tokens: list[str], i: int, words: list[str]) -> int:
     return j
 
 
+_BRITISH = [
+    (re.compile(r"is(ation|ations|e|ed|es|ing|er|ers)$"), r"iz\1"),
+    (re.compile(r"ys(e|ed|es|ing)$"), r"yz\1"),
+    (re.compile(r"our(s|ed|ing)?$"), r"or\1"),
+    (re.compile(r"([^aeiou])tre(s)?$"), r"\1ter\2"),
+    (re.compile(r"(fen|cen)ce(s)?$"), r"\1se\2"),
+    (re.compile(r"([aeiou])ll(ed|ing|er|ers)$"), r"\1l\2"),
+    (re.compile(r"ogue(s)?$"), r"og\1"),
+]
+
+
+def american_spelling(token: str) -> str:
+    """The American spelling of a British one ("organisations" -> "organizations",
+    "behaviour" -> "behavior", "centre" -> "center", "modelling" -> "modeling"); the token
+    itself when no rule applies. Only ever used for words the corpus does not know."""
+    for pattern, repl in _BRITISH:
+        token = pattern.sub(repl, token)
+    return token
+
+
 def _swaps(token: str) -> list[str]:
     """The word with two neighbouring letters swapped, each way it can be."""
     return [
@@ -320,10 +340,14 @@ class QueryReader:
         word, factor = tok, 1.0
         unknown = not self.is_known(stem_) and not self._glossary(tok)[0]
         if unknown and not covered and not name:
-            fixed = self._correct(tok)
-            if fixed:
-                correction, word, factor = fixed, fixed, 0.9
-                content = content and fixed not in QUESTION_WORDS
+            us = american_spelling(tok)
+            if us != tok and (self.is_known(stem(us)) or self._glossary(us)[0]):
+                correction, word = us, us  # "organisations", "optimise", "behaviour"
+            else:
+                fixed = self._correct(tok)
+                if fixed:
+                    correction, word, factor = fixed, fixed, 0.9
+                    content = content and fixed not in QUESTION_WORDS
         s = stem(word)
         known = self.is_known(s)
         if not content:

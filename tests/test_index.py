@@ -55,6 +55,19 @@ def test_typos_of_small_words_are_not_read_as_topics():
     assert term.content and term.correction is None
 
 
+def test_british_spellings_find_the_american_ones_in_the_corpus():
+    idx = Index().fit(["organizations optimize their behavior", "modeling data", "cooking"])
+    q = idx.parse("how do organisations optimise behaviour when modelling")
+    fixed = {t.token: t.correction for t in q.terms if t.correction}
+    assert fixed == {
+        "organisations": "organizations",
+        "optimise": "optimize",
+        "behaviour": "behavior",
+    }  # "modelling" needs nothing: its stem is "model" either way
+    assert all(q.weights[stem] == 1.0 for stem in ("organiz", "optim", "behavior"))
+    assert idx.search(q, k=1).indices[0] == 0
+
+
 def test_a_word_in_every_passage_weighs_nothing():
     idx = Index().fit(["python web apps", "python data science", "python scripting tools"])
     assert float(idx.idf_[idx.vocabulary_["python"]]) == 0.0
