@@ -7,12 +7,13 @@ import asyncio
 import collections
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 from . import metrics
 from .bot import Assistant
-from .store import Store, utcnow
+from .store import AskedRow, Store
 
 log = logging.getLogger("assistant")
 BATCH = 500  # rows per INSERT
@@ -61,15 +62,15 @@ class QuestionLog:
         if len(self._items) >= self.backlog:
             self._lost(1, "the queue is full")
             return
-        answers = reply.get("answers") or []
-        self._items.append(
-            {
-                "question": question,
-                "answered": bool(reply.get("answered")),
-                "top_id": answers[0]["id"] if answers else None,
-                "confidence": float(reply.get("confidence") or 0.0),
-                "asked_at": utcnow(),
-            }
+        answers = reply.get("answers")
+        self._items.append(  # a row as Store.log_questions takes it; the time as a Unix time
+            (
+                question,
+                bool(reply.get("answered")),
+                answers[0]["id"] if answers else None,
+                float(reply.get("confidence") or 0.0),
+                time.time(),
+            )
         )
         if not self._wake.is_set():  # the first row of a batch wakes the writer
             self._wake.set()
@@ -92,7 +93,7 @@ class QuestionLog:
             self._wake.set()
             self._thread.join(timeout)
 
-    def _write(self, batch: list[dict[str, Any]]) -> None:
+    def _write(self, batch: list[AskedRow]) -> None:
         """One INSERT for the batch; if that fails, row by row, so one row that cannot be
         stored does not lose the others queued with it."""
         try:
@@ -126,11 +127,11 @@ class QuestionLog:
             self._hurry.wait(self.linger)
             self._wake.clear()  # before draining: a row added from now on wakes us again
             self._hurry.clear()
-            batch: list[dict[str, Any]] = []
+            batch: list[AskedRow] = []
             stop = False
             while self._items:
                 item = self._items.popleft()
-                if isinstance(item, dict):
+                if type(item) is tuple:
                     batch.append(item)
                     if len(batch) >= self.batch:
                         self._write(batch)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,35 @@ def _sqlite_utc(value: datetime) -> str:
 _LOG_COLUMNS = ("question", "normalized", "answered", "top_id", "confidence", "asked_at")
 _SQLITE_LOG_QUESTION = f"INSERT INTO question_log ({', '.join(_LOG_COLUMNS)}) VALUES "
 _SQLITE_ROWS = 150  # rows per INSERT: 900 parameters, under SQLite's oldest limit of 999
+# (question, answered, top_id, confidence, asked_at: a datetime or a Unix time)
+AskedRow = tuple[str, bool, str | None, float, datetime | float]
+
+
+@lru_cache(maxsize=32)
+def _sqlite_insert(rows: int) -> str:
+    """The multi-row INSERT of question-log rows on SQLite."""
+    return _SQLITE_LOG_QUESTION + ", ".join(["(?, ?, ?, ?, ?, ?)"] * rows)
+
+
+_second: tuple[int, str] = (-1, "")  # (a Unix second, its UTC text): strftime once a second
+
+
+def _sqlite_time(at: datetime | float) -> str:
+    """A datetime, or a Unix time, as UTCDateTime stores it on SQLite."""
+    global _second
+    if type(at) is not float:
+        return _sqlite_utc(at)  # type: ignore[arg-type]
+    second, text = _second
+    if int(at) != second:
+        second = int(at)
+        text = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(second))
+        _second = (second, text)
+    return f"{text}.{int((at - second) * 1_000_000):06d}"
+
+
+def _aware(at: datetime | float) -> datetime:
+    """A datetime, or a Unix time, as an aware datetime."""
+    return datetime.fromtimestamp(at, UTC) if type(at) is float else at  # type: ignore[return-value]
 
 
 # The schema, as it is at the latest version. BigId is INTEGER on SQLite (a rowid alias).
@@ -128,9 +158,15 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+_WORD = re.compile(r"\w+")
+
+
 def normalize(question: str) -> str:
     """Case, spacing and punctuation folded: "What is Flask?" -> "what is flask"."""
-    return " ".join(re.findall(r"\w+", question.casefold()))
+    return " ".join(_WORD.findall(question.casefold()))
+
+
+_normalized = lru_cache(maxsize=4096)(normalize)  # visitors ask the same questions again
 
 
 def _storage_error(exc: BaseException, backend: str) -> StorageError:
@@ -301,30 +337,41 @@ class Store:
 
     # visitors
 
-    def log_questions(self, rows: list[dict]) -> None:
-        """Log asked questions (keys: question, answered, top_id, confidence, asked_at)."""
-        fields = [
-            (r["question"], normalize(r["question"]), bool(r["answered"]), r.get("top_id"),
-             float(r["confidence"]), r.get("asked_at") or utcnow())
+    def log_questions(self, rows: Sequence[dict | AskedRow]) -> None:
+        """Log asked questions: dicts (keys: question, answered, top_id, confidence and,
+        optionally, asked_at), or tuples (question, answered: bool, top_id, confidence: float,
+        asked_at), asked_at an aware datetime or a Unix time (``time.time()``): how the
+        question log queues them, without a dict or a datetime per request."""
+        rows = [
+            (r["question"], bool(r["answered"]), r.get("top_id"), float(r["confidence"]),
+             r.get("asked_at") or utcnow()) if type(r) is dict else r
             for r in rows
         ]  # fmt: skip
-        if not fields:
+        if not rows:
             return
         with self._transaction(write=True) as conn:
             if self.backend != "sqlite":
-                values = [dict(zip(_LOG_COLUMNS, f, strict=True)) for f in fields]
+                values = [
+                    dict(zip(_LOG_COLUMNS, (q, normalize(q), a, t, c, _aware(at)), strict=True))
+                    for q, a, t, c, at in rows
+                ]
                 conn.execute(sa.insert(questions), values)
                 return
-            # The writer runs beside the request handlers. On SQLite the rows go to the driver
-            # as plain tuples (SQLAlchemy's per-row parameter handling was ~20 us of GIL time
-            # a row; the time is stored as UTCDateTime stores it), in one multi-row INSERT
+            # The writer runs beside the request handlers, and every microsecond it holds the
+            # GIL is one they wait: on SQLite the rows go to the driver as one flat tuple of
+            # plain values (SQLAlchemy's per-row parameter handling was ~20 us a row), the
+            # normalized text of a question asked before is remembered, the time is written
+            # as UTCDateTime stores it from a text made once a second; one multi-row INSERT
             # per 150 rows, not executemany: the driver releases and takes back the GIL around
             # every statement it steps, and each hand-off can stall the request handlers.
-            for i in range(0, len(fields), _SQLITE_ROWS):
-                chunk = fields[i : i + _SQLITE_ROWS]
-                flat = tuple(v for f in chunk for v in (*f[:5], _sqlite_utc(f[5])))
-                values = ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(chunk))
-                conn.exec_driver_sql(_SQLITE_LOG_QUESTION + values, flat)
+            flat: list[Any] = []
+            add = flat.extend
+            for q, answered, top_id, confidence, at in rows:
+                add((q, _normalized(q), answered, top_id, confidence, _sqlite_time(at)))
+            step = 6 * _SQLITE_ROWS
+            for i in range(0, len(flat), step):
+                chunk = flat[i : i + step]
+                conn.exec_driver_sql(_sqlite_insert(len(chunk) // 6), tuple(chunk))
 
     def log_question(
         self, question: str, answered: bool, top_id: str | None, confidence: float

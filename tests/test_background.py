@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -39,12 +40,15 @@ def reply(answered: bool, top: str | None = "doc#p1", confidence: float = 0.9) -
 
 def test_questions_are_written_in_batches_off_the_request_path(store):
     qlog = QuestionLog(lambda: store, batch=7).start()
+    before = datetime.now(UTC) - timedelta(milliseconds=1)
     for i in range(50):
         qlog.record(f"question {i}", reply(i % 2 == 0, confidence=0.25))
     qlog.record("nothing found", reply(False, top=None, confidence=0.0))
+    after = datetime.now(UTC) + timedelta(milliseconds=1)
     qlog.close()
     rows = list(store.export_questions())
     assert len(rows) == 51 and qlog.written == 51 and qlog.failed == 0
+    assert all(before <= r["asked_at"] <= after for r in rows)  # when it was asked
     assert rows[0]["question"] == "question 0" and rows[0]["answered"] is True
     assert rows[0]["top_id"] == "doc#p1" and rows[0]["confidence"] == 0.25
     assert rows[-1]["top_id"] is None

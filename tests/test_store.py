@@ -335,6 +335,19 @@ def test_normalize_folds_case_space_and_punctuation() -> None:
     assert normalize("Qu'est-ce que c'est ?") == "qu est ce que c est"
 
 
+def test_questions_logged_with_a_unix_time_read_back_as_with_a_datetime(store: Store) -> None:
+    """A row as the question log queues it (a tuple, the time as time.time() gives it) is
+    stored as the same row given as a dict with a datetime."""
+    at = datetime(2026, 11, 26, 6, 30, 1, 250000, tzinfo=UTC)
+    store.log_questions([{"question": "What is Flask?", "answered": True, "top_id": "d#p1",
+                          "confidence": 0.75, "asked_at": at}])  # fmt: skip
+    store.log_questions([("What is Flask?", True, "d#p1", 0.75, at.timestamp())])
+    first, second = ({k: v for k, v in r.items() if k != "id"} for r in store.export_questions())
+    assert first == second
+    assert second["asked_at"] == at and second["normalized"] == "what is flask"
+    assert store.question_stats(only_unanswered=False)[0]["count"] == 2
+
+
 def test_a_large_batch_of_logged_questions_keeps_every_row_and_value(store: Store) -> None:
     rows = [
         {
