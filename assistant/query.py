@@ -169,6 +169,8 @@ class QueryReader:
         self._dictionary_words = frozenset(self.dictionary_)
         self._corrections: dict[str, str | None] = {}
         self._token_cache: dict[tuple[str, bool, bool, bool], tuple] = {}
+        # what the glossary makes of a word depends on whether the corpus knows it
+        self._glossary_cache = {}
 
     def phrasing(self, query: Query) -> int | None:
         """The passage of the alternate question this one repeats word for word (stems, any

@@ -113,6 +113,16 @@ def test_inflected_norwegian_words_and_compounds_meet_the_glossary():
     assert translated("frameworks") == set()
 
 
+def test_a_question_reads_the_same_after_alternates_change_as_in_a_fresh_index():
+    glossary = {"rammeverk": ["framework"]}
+    taught = [(1, "er rammeverkene små")]
+    idx = Index().fit(TEXTS, expansions=glossary)
+    idx.parse("rammeverkene")  # read once before the alternates change (cached)
+    idx.set_alternates(taught)
+    fresh = Index().fit(TEXTS, alternates=taught, expansions=glossary)
+    assert idx.parse("rammeverkene") == fresh.parse("rammeverkene")
+
+
 def test_factors_demote_or_leave_passages_out():
     idx = fitted()
     q = idx.parse("FastAPI documentation")
