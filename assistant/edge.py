@@ -90,7 +90,8 @@ class EdgeMiddleware:
         self.security_no_csp = tuple(h for h in self.security if h[0] != b"content-security-policy")
         self.csp_exempt = frozenset(csp_exempt)
         # paths under these prefixes (the staff pages and API) are never cached, errors too
-        self.no_store = tuple(no_store)
+        self.no_store = frozenset(no_store)
+        self.no_store_below = tuple(p + "/" for p in no_store)  # as under(path, no_store)
         self.access = access
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -121,7 +122,9 @@ class EdgeMiddleware:
         raw_id = rid.encode()
         cors = path in self.cors_paths
         security = self.security_no_csp if path in self.csp_exempt else self.security
-        private = under(path, self.no_store)
+        private = bool(self.no_store) and (
+            path in self.no_store or path.startswith(self.no_store_below)
+        )
         status = 500
         cross_origin: Headers | None = None  # a visitor-API request with an Origin
 
@@ -136,12 +139,13 @@ class EdgeMiddleware:
                     start_message = {**message, "headers": headers}
                     await self.cors.send(start_message, _ignore, cross_origin)
                     headers = start_message["headers"]
-                elif cors:
-                    _vary_origin(headers)
-                present = {k.lower() for k, _ in headers}
-                drop = (_REQUEST_ID, b"cache-control") if private else (_REQUEST_ID,)
-                headers = [(k, v) for k, v in headers if k.lower() not in drop]
-                headers += [h for h in security if h[0] not in present]
+                names = [k.lower() for k, _ in headers]
+                if cors and cross_origin is None:
+                    _vary_origin(headers, names)
+                if _REQUEST_ID in names or (private and b"cache-control" in names):
+                    drop = (_REQUEST_ID, b"cache-control") if private else (_REQUEST_ID,)
+                    headers = [(k, v) for k, v in headers if k.lower() not in drop]
+                headers += [h for h in security if h[0] not in names]
                 headers.append((_REQUEST_ID, raw_id))
                 if private:
                     headers.append((b"cache-control", b"no-store"))
@@ -211,11 +215,18 @@ async def _ignore(message: Message) -> None:
     """A ``send`` for Starlette's CORS: it edits the message given; the edge sends it on."""
 
 
-def _vary_origin(headers: list[tuple[bytes, bytes]]) -> None:
+def _vary_origin(headers: list[tuple[bytes, bytes]], names: list[bytes] | None = None) -> None:
     """``Vary: Origin`` added (to any Vary already there) as Starlette's CORSMiddleware does
-    for a request without an Origin: one Vary header, in the place of the first."""
+    for a request without an Origin: one Vary header, in the place of the first. ``names``:
+    the headers' names, lower-cased, if the caller has them (kept in step)."""
+    if names is None:
+        names = [k.lower() for k, _ in headers]
+    if b"vary" not in names:
+        headers.append((b"vary", b"Origin"))
+        names.append(b"vary")
+        return
     found = [i for i, (k, _) in enumerate(headers) if k == b"vary"]
-    if not found:
+    if not found:  # (a "Vary" not lower-cased: as Starlette, which looks for "vary" only)
         headers.append((b"vary", b"Origin"))
         return
     values = [headers[i][1].decode("latin-1") for i in found]
