@@ -19,7 +19,10 @@ from .text import STOP_WORDS, normalize
 
 # A question that leans on the one before: starts with a connective, or refers back.
 _CONNECTIVE = re.compile(
-    r"^\s*(?:and|but|also|or|so|then|og|men|hva med|what about|how about|what of|same for)\b",
+    r"^\s*(?:and|but|also|or|so|then|og|men|hva med|what about|how about|what of|same for"
+    # a question that opens with a preposition leans on the one before: "with what tools?"
+    r"|(?:with|for|in|on|by|from|using|via|med|for|i|på|av|til)"
+    r" (?:what|which|whom|how|hva|hvilke|hvilken|hvilket|hvem))\b",
     re.IGNORECASE,
 )
 _ANAPHORA = frozenset(

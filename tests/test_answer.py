@@ -70,6 +70,13 @@ def test_a_follow_up_looks_first_around_the_last_answer(bot, earlier, follow_up,
     assert expected in top_text(bot.ask(follow_up, history=[earlier]))
 
 
+def test_a_question_opening_with_a_preposition_leans_on_the_one_before(bot):
+    reply = bot.ask("with what tools?", history=["Can Python scale?"])
+    assert reply["context"] == "Python scale"
+    assert "Docker" in top_text(reply)
+    assert bot.ask("with what tools?")["context"] == ""
+
+
 def test_a_standalone_question_ignores_the_history(bot):
     reply = bot.ask("How does Django protect against CSRF?", history=["What is GivePayments?"])
     assert reply["context"] == ""
