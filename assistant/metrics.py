@@ -88,6 +88,7 @@ _series: dict[tuple[str, str, int], tuple[Any, Any]] = {}  # labels() results, l
 # same. In multiprocess mode the values go straight to the workers' files, as before.
 _BOUNDS = (*LATENCY_BUCKETS, math.inf)  # the buckets' upper bounds, as LATENCY keeps them
 _pending: dict[tuple[str, str, int], list[float]] = {}
+_answers = [0, 0]  # questions answered, unanswered since the last collection
 _pending_lock = threading.Lock()
 
 
@@ -107,8 +108,13 @@ _DEFER = _can_defer()
 
 
 def record_answer(answered: bool) -> None:
-    """Count one question by whether the corpus answered it."""
-    (_ANSWERED if answered else _UNANSWERED).inc()
+    """Count one question by whether the corpus answered it (as record_request: added at the
+    next collection, in one process)."""
+    if not _DEFER:
+        (_ANSWERED if answered else _UNANSWERED).inc()
+        return
+    with _pending_lock:
+        _answers[0 if answered else 1] += 1
 
 
 def record_reload(ok: bool) -> None:
@@ -246,13 +252,17 @@ def record_request(scope: Scope, root_path: str, status: int, seconds: float) ->
 
 
 def apply_pending() -> None:
-    """Add the requests counted since the last call to REQUESTS and LATENCY (what each
-    collection of the registry does first)."""
+    """Add the requests and questions counted since the last call to REQUESTS, LATENCY and
+    QUESTIONS (what each collection of the registry does first)."""
     global _pending
     with _pending_lock:
-        if not _pending:
-            return
+        answered, unanswered = _answers
+        _answers[:] = [0, 0]
         pending, _pending = _pending, {}
+    if answered:
+        _ANSWERED.inc(answered)
+    if unanswered:
+        _UNANSWERED.inc(unanswered)
     for key, counts in pending.items():
         requests, latency = _series[key]
         requests.inc(counts[0])
