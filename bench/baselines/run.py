@@ -43,6 +43,8 @@ ARTICLE = ROOT / "corpus" / "python-for-backend.txt"
 SETS = {
     "dev": Path("/work/shared/eval/dev.jsonl"),
     "holdout": ROOT / "bench" / "questions" / "holdout.jsonl",
+    "norwegian": ROOT / "bench" / "questions" / "norwegian.jsonl",
+    "fresh": ROOT / "bench" / "questions" / "fresh.jsonl",
 }
 TUNE_ON = "dev"
 EMBED_PY = HERE / ".venv-embed" / "bin" / "python"
