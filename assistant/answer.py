@@ -96,37 +96,13 @@ class Answerer:
         self.passages = passages
         self.calibration = calibration or Calibration.bundled()
         self.title = title
-        self._proper = self._proper_nouns(passages)
+        self._proper = index.proper_nouns_  # names such as Django (see text.proper_nouns)
         self.near_answer = NEAR_ANSWER
         self.same_words = SAME_WORDS
         self._max_idf = float(index.idf_.max()) if len(index.idf_) else 1.0
         self._idf: list[float] = index.idf_.tolist()
         self._first: dict[int, str] = {}
         self._first_for: list | None = None
-
-    @staticmethod
-    def _proper_nouns(passages: list[Passage]) -> frozenset[str]:
-        """Words mostly written with a capital inside sentences: names such as Django."""
-        from collections import Counter
-
-        # All passages as one text, a line each (normalised text holds no white space but
-        # single spaces), counted in two regex passes rather than word by word in Python.
-        text = "\n".join(normalize(p.text) for p in passages)
-        word = r"[^\W_]+(?:[.'][^\W_]+)*"
-        counts = Counter(re.findall(word, text))
-        # a sentence's first word is capitalised anyway: it does not count. A sentence starts
-        # a line or follows white space after . ! or ?; its first word is the first after
-        # that (a word holds no white space, so no sentence start is skipped over).
-        counts.subtract(re.findall(rf"(?:^|(?<=[.!?])\s)[\W_]*({word})", text, re.MULTILINE))
-        upper: dict[str, int] = {}
-        total: dict[str, int] = {}
-        for w, n in counts.items():  # the same counts as word by word, a distinct word at once
-            if n:
-                low = w.lower()
-                total[low] = total.get(low, 0) + n
-                if w[0].isupper():
-                    upper[low] = upper.get(low, 0) + n
-        return frozenset(w for w, n in upper.items() if n >= 0.6 * total[w])
 
     # ------------------------------------------------------------ follow-ups
 

@@ -24,7 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .query import Query, QueryReader, QueryTerm, phrasing_key, split_words
-from .text import common_words, normalize, split_sentences, stem, tokenize
+from .text import common_words, normalize, proper_nouns, split_sentences, stem, tokenize
 
 __all__ = ["Index", "Query", "QueryTerm", "Ranked", "char_wb_ngrams"]
 
@@ -251,6 +251,7 @@ class Index(QueryReader):
 
         self.n_passages_ = n
         self.texts_ = list(texts)
+        self.proper_nouns_ = proper_nouns(self.texts_)
         self.common_words_ = common_words() if self.guard_common_words else frozenset()
         self._init_lookups()
         self.expansions_ = {k.lower(): list(v) for k, v in (synonyms or {}).items()}
@@ -339,6 +340,7 @@ class Index(QueryReader):
             "expansions": self.expansions_,
             "related": sorted(self.related_),
             "common_words": sorted(self.common_words_),
+            "proper_nouns": sorted(self.proper_nouns_),
         }
         return arrays, meta
 
@@ -372,6 +374,7 @@ class Index(QueryReader):
         self.expansions_ = {k: list(v) for k, v in meta["expansions"].items()}
         self.related_ = frozenset(meta["related"])
         self.common_words_ = frozenset(meta["common_words"])
+        self.proper_nouns_ = frozenset(meta["proper_nouns"])
         self._index_phrases()
         self._init_lookups()
         return self.set_alternates(alternates)

@@ -231,3 +231,25 @@ def main_language(token_lists: list[list[str]]) -> str:
     for tokens in token_lists:
         total.update(language_hits(tokens))
     return max(sorted(total), key=total.__getitem__) if total else "en"
+
+
+def proper_nouns(texts: list[str]) -> frozenset[str]:
+    """Words mostly written with a capital inside sentences, lower-cased: names such as Django."""
+    # All texts as one, a line each (normalised text holds no white space but single
+    # spaces), counted in two regex passes rather than word by word in Python.
+    text = "\n".join(normalize(t) for t in texts)
+    word = r"[^\W_]+(?:[.'][^\W_]+)*"
+    counts = Counter(re.findall(word, text))
+    # a sentence's first word is capitalised anyway: it does not count. A sentence starts
+    # a line or follows white space after . ! or ?; its first word is the first after
+    # that (a word holds no white space, so no sentence start is skipped over).
+    counts.subtract(re.findall(rf"(?:^|(?<=[.!?])\s)[\W_]*({word})", text, re.MULTILINE))
+    upper: dict[str, int] = {}
+    total: dict[str, int] = {}
+    for w, n in counts.items():  # the same counts as word by word, a distinct word at once
+        if n:
+            low = w.lower()
+            total[low] = total.get(low, 0) + n
+            if w[0].isupper():
+                upper[low] = upper.get(low, 0) + n
+    return frozenset(w for w, n in upper.items() if n >= 0.6 * total[w])

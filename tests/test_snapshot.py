@@ -26,6 +26,11 @@ def test_a_snapshot_answers_exactly_like_the_built_index(bot):
         a, b = bot.index.search(bot.index.parse(q), k=3), again.search(again.parse(q), k=3)
         assert a.indices.tolist() == b.indices.tolist()
         assert np.allclose(a.scores, b.scores)
+    # the names follow-ups swap ("and Flask?" after Django) come with it, not recomputed
+    assert (
+        again.proper_nouns_ == bot.index.proper_nouns_
+        and {"django", "flask"} <= again.proper_nouns_
+    )
 
 
 def test_serving_starts_from_a_fresh_snapshot_and_rebuilds_a_stale_one(write, tmp_path):
