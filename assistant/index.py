@@ -139,9 +139,9 @@ class Index(QueryReader):
 
     def __init__(
         self,
-        word_weight: float = 0.4,
+        word_weight: float = 0.35,
         char_weight: float = 0.3,
-        alt_weight: float = 0.3,
+        alt_weight: float = 0.35,
         ngram_range: tuple[int, int] = (3, 5),
         idf_offset: float = 0.0,
         char_candidates: int = 300,
