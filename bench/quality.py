@@ -30,6 +30,7 @@ SETS = {
     "held-out": HERE / "questions" / "holdout.jsonl",
     "norwegian": HERE / "questions" / "norwegian.jsonl",
     "fresh": HERE / "questions" / "fresh.jsonl",
+    "fresh C": HERE / "questions" / "fresh_c.jsonl",
 }
 HAND_SET = Calibration(("top", "margin", "known", "unknown"), (6.0, 4.0, 3.0, -1.0), -4.5, 0.5)
 
@@ -104,7 +105,8 @@ def main() -> int:
         d, h, n, f = row["dev"], row["held-out"], row["norwegian"], row["fresh"]
         print(
             f"{name:48} dev {d['score']:.3f}  held-out {h['score']:.3f}  "
-            f"norwegian {n['score']:.3f}  fresh {f['score']:.3f}  loo {row['loo_top1']:.3f}",
+            f"norwegian {n['score']:.3f}  fresh {f['score']:.3f}  "
+            f"fresh C {row['fresh C']['score']:.3f}  loo {row['loo_top1']:.3f}",
             flush=True,
         )
     out = HERE / "results" / "quality.json"
@@ -114,16 +116,17 @@ def main() -> int:
     print(
         "\n| variant | dev overall | dev hit@1 | dev oos refused | held-out overall | "
         "held-out hit@1 | held-out oos refused | held-out unanswered | fresh Norwegian | "
-        "fresh other kinds | alternates LOO top-1 |"
+        "fresh other kinds | fresh C | alternates LOO top-1 |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         d, h = r["dev"], r["held-out"]
         print(
             f"| {r['variant']} | {d['score']:.3f} | {d['hit1_inscope']:.3f} | "
             f"{d['oos_rejected']:.3f} | {h['score']:.3f} | {h['hit1_inscope']:.3f} | "
             f"{h['oos_rejected']:.3f} | {h['inscope_unanswered']:.3f} | "
-            f"{r['norwegian']['score']:.3f} | {r['fresh']['score']:.3f} | {r['loo_top1']:.3f} |"
+            f"{r['norwegian']['score']:.3f} | {r['fresh']['score']:.3f} | "
+            f"{r['fresh C']['score']:.3f} | {r['loo_top1']:.3f} |"
         )
     return 0
 

@@ -45,6 +45,7 @@ SETS = {
     "holdout": ROOT / "bench" / "questions" / "holdout.jsonl",
     "norwegian": ROOT / "bench" / "questions" / "norwegian.jsonl",
     "fresh": ROOT / "bench" / "questions" / "fresh.jsonl",
+    "fresh_c": ROOT / "bench" / "questions" / "fresh_c.jsonl",
 }
 TUNE_ON = "dev"
 EMBED_PY = HERE / ".venv-embed" / "bin" / "python"
