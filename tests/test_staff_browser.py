@@ -24,9 +24,9 @@ from assistant import auth
 from assistant.store import Store
 
 NAME, PASSWORD = "alice", "correct horse battery staple"
-# The article never says "brain" (so a visitor gets no answer), but one passage is about
-# software for neuroscience laboratories.
-QUESTION = "Is there an example for brain research labs?"
+# Nothing in the article, its alternates or glossary says "nerves" or "fire" (so a visitor
+# gets no answer), but one passage is about software for neuroscience laboratories.
+QUESTION = "Did you ever help people who study how nerves fire?"
 
 
 @pytest.fixture(scope="module")
