@@ -471,9 +471,9 @@ class Index(QueryReader):
             )
             self._alt_offsets = len(self._alt_groups) + self._alt_starts
             self._alt_everyone = np.array_equal(self._alt_groups, np.arange(self.n_passages_))
-        self._channel_weights = np.array(
-            [self.word_weight, self.char_weight, self.alt_weight], dtype=np.float32
-        )
+        self._weights_list = [
+            np.float32(x) for x in (self.word_weight, self.char_weight, self.alt_weight)
+        ]
         self._char_rows: dict[str, tuple[np.ndarray, float]] = {}
 
     def _encode(
@@ -613,15 +613,17 @@ class Index(QueryReader):
 
         if wid:
             norm = math.sqrt(sum(v * v for v in wx) + missing * self.max_idf_ * self.max_idf_)
-            w = np.array([v / norm for v in wx] if norm > 0 else wx, dtype=np.float32)
-            word = w @ self.word_.dense_t[wid]
+            w = np.array(wx, dtype=np.float32)
+            word = (w @ self.word_.dense_t[wid]) * np.float32(1.0 / norm if norm > 0 else 1.0)
         else:
             word = np.zeros(n, np.float32)
 
         if aid and self.alt_ is not None:
             m = self.alt_max_idf_
             norm = math.sqrt(sum(v * v for v in ax) + missing * m * m)
-            w = np.array([v / norm for v in ax] if norm > 0 else ax, dtype=np.float32)
+            w = np.array(ax, dtype=np.float32)
+            if norm > 0:
+                w *= np.float32(1.0 / norm)
             both = w @ self._alt_both_t[aid]
             groups = len(self._alt_groups)
             best = np.maximum.reduceat(both, self._alt_offsets)
@@ -645,13 +647,12 @@ class Index(QueryReader):
         else:
             char = char * np.float32(1.0 / math.sqrt(square))
 
-        channels = np.stack([word, char, alt])
-        fused = self._channel_weights @ channels
+        ww, cw, aw = self._weights_list
+        fused = ww * word + cw * char + aw * alt
         _adjust(fused, factors, bonus)
         top = np.argsort(-fused, kind="stable")[: max(1, min(k, n))]
         top = top[fused[top] >= 0]
-        at = channels[:, top]
-        return Ranked(top, fused[top], at[0], at[1], at[2])
+        return Ranked(top, fused[top], word[top], char[top], alt[top])
 
     def _char_row(self, tok: str) -> tuple[np.ndarray, float]:
         """One word's char scores against every passage, not yet normalised, and its

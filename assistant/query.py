@@ -314,14 +314,16 @@ class QueryReader:
 
         cache = self._token_cache
         for i, tok in enumerate(tokens):
-            if tok in STOP_WORDS or self._swapped_stop_word(tok):
+            if tok in STOP_WORDS:
                 continue
             key = (tok, i in covered, tok in names, tok in inside)
             read = cache.get(key)
             if read is None:
-                read = self._read_token(*key)
+                read = () if self._swapped_stop_word(tok) else self._read_token(*key)
                 if len(cache) < 100_000:
                     cache[key] = read
+            if not read:  # a stop word with two letters swapped
+                continue
             (stem_, known, content, correction, related, expansions, adds) = read
             terms.append(
                 QueryTerm(tok, stem_, known, content, dict(expansions), correction, related)
