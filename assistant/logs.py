@@ -149,18 +149,29 @@ _redaction = RedactionFilter()
 # twice as fast and writes the same text.
 _ENCODE = json.JSONEncoder(ensure_ascii=False, default=str).encode
 _STRING = json.encoder.encode_basestring  # a str as that encoder writes it
-_stamp: tuple[int, str] = (-1, "")  # (a second, its ISO form): strftime once a second
+
+
+class UtcSeconds:
+    """A Unix second as UTC text in a strftime format, formatted once per second: log lines
+    and question-log rows come many to a second."""
+
+    def __init__(self, fmt: str):
+        self.fmt = fmt
+        self._last: tuple[int, str] = (-1, "")  # replaced whole: safe across threads
+
+    def __call__(self, second: int) -> str:
+        last = self._last
+        if last[0] != second:
+            last = self._last = (second, time.strftime(self.fmt, time.gmtime(second)))
+        return last[1]
+
+
+_iso_second = UtcSeconds("%Y-%m-%dT%H:%M:%S")
 
 
 def _iso_time(created: float, msecs: float) -> str:
     """A record's time in UTC, ISO 8601 with milliseconds: 2026-11-26T02:55:01.123Z."""
-    global _stamp
-    second, stamp = _stamp
-    if int(created) != second:
-        second = int(created)
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-        _stamp = (second, stamp)
-    return f"{stamp}.{int(msecs):03d}Z"
+    return f"{_iso_second(int(created))}.{int(msecs):03d}Z"
 
 
 class JsonFormatter(logging.Formatter):

@@ -21,6 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 
+from .logs import UtcSeconds
+
 
 class StorageError(Exception):
     """The back end failed (locked, full, unreachable); the original is the __cause__."""
@@ -65,20 +67,15 @@ def _sqlite_insert(rows: int) -> str:
     return _SQLITE_LOG_QUESTION + ", ".join(["(?, ?, ?, ?, ?, ?)"] * rows)
 
 
-_second: tuple[int, str] = (-1, "")  # (a Unix second, its UTC text): strftime once a second
+_sqlite_second = UtcSeconds("%Y-%m-%d %H:%M:%S")
 
 
 def _sqlite_time(at: datetime | float) -> str:
     """A datetime, or a Unix time, as UTCDateTime stores it on SQLite."""
-    global _second
     if type(at) is not float:
         return _sqlite_utc(at)  # type: ignore[arg-type]
-    second, text = _second
-    if int(at) != second:
-        second = int(at)
-        text = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(second))
-        _second = (second, text)
-    return f"{text}.{int((at - second) * 1_000_000):06d}"
+    second = int(at)
+    return f"{_sqlite_second(second)}.{int((at - second) * 1_000_000):06d}"
 
 
 def _aware(at: datetime | float) -> datetime:
