@@ -34,6 +34,20 @@ VENV_BIN = ROOT / ".venv" / "bin"
 PYTHON = str(VENV_BIN / "python") if (VENV_BIN / "python").exists() else sys.executable
 IN_SCOPE = ("direct", "paraphrase", "keyword")
 
+
+def assistant_index(env: dict[str, str], timeout: float) -> subprocess.CompletedProcess:
+    """`assistant index` (build and write the snapshot) in the repository, with this
+    environment; output captured as text."""
+    return subprocess.run(
+        [str(VENV_BIN / "assistant"), "index"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 # ---------------------------------------------------------------- questions
 
 

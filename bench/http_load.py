@@ -29,6 +29,7 @@ import time  # noqa: E402
 from bench.common import (  # noqa: E402
     ROOT,
     VENV_BIN,
+    assistant_index,
     free_port,
     http_mix,
     lua_string,
@@ -104,14 +105,7 @@ def ours_env(tmp: Path) -> dict[str, str]:
     warm, as a deployed server does)."""
     env = dict(os.environ, ASSISTANT_INDEX_DIR=str(tmp / "index"), ASSISTANT_DB=str(tmp / "db"))
     env.pop("ASSISTANT_CORPUS", None)
-    subprocess.run(
-        [str(VENV_BIN / "assistant"), "index"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+    assistant_index(env, timeout=300).check_returncode()
     return env
 
 

@@ -25,6 +25,7 @@ from bench.common import (  # noqa: E402
     DOCS_CORPUS,
     ROOT,
     VENV_BIN,
+    assistant_index,
     free_port,
     machine,
     median,
@@ -93,14 +94,7 @@ def prepare(target: str, tmp: Path) -> dict:
     """`assistant index` into the warm target's index directory (its snapshot)."""
     index_dir = tmp / f"index-{target.split('-')[0]}"
     env = environment(target, tmp, index_dir)
-    out = subprocess.run(
-        [str(VENV_BIN / "assistant"), "index"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    out = assistant_index(env, timeout=600)
     return {"status": out.returncode, "output": (out.stdout + out.stderr).strip()[-500:]}
 
 
