@@ -471,9 +471,6 @@ class Index(QueryReader):
             )
             self._alt_offsets = len(self._alt_groups) + self._alt_starts
             self._alt_everyone = np.array_equal(self._alt_groups, np.arange(self.n_passages_))
-        self._weights_list = [
-            np.float32(x) for x in (self.word_weight, self.char_weight, self.alt_weight)
-        ]
         self._char_rows: dict[str, tuple[np.ndarray, float]] = {}
 
     def _encode(
@@ -647,8 +644,7 @@ class Index(QueryReader):
         else:
             char = char * np.float32(1.0 / math.sqrt(square))
 
-        ww, cw, aw = self._weights_list
-        fused = ww * word + cw * char + aw * alt
+        fused = self.word_weight * word + self.char_weight * char + self.alt_weight * alt
         _adjust(fused, factors, bonus)
         top = np.argsort(-fused, kind="stable")[: max(1, min(k, n))]
         top = top[fused[top] >= 0]
