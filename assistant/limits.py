@@ -3,6 +3,7 @@ middleware, with the client address taken from trusted proxies' headers only."""
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
 import math
@@ -14,6 +15,11 @@ from functools import lru_cache
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_BODY = 65536
+# After the limit, what a client is still uploading is read and dropped (up to this much, for
+# this long) before the 413: a connection closed with unread data is reset by the kernel,
+# and the client would see "connection reset" instead of the 413 (a "lingering close").
+DRAIN_BYTES = 1 << 20
+DRAIN_SECONDS = 2.0
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -71,9 +77,26 @@ class BodyGuard:
                 self.cut = True
                 if not self.started:
                     self.started = self.answered = True
+                    if message.get("more_body", False):
+                        await self._drain()
                     await send_json(self._send, 413, self.body, [("connection", "close")])
                 return {"type": "http.disconnect"}
         return message
+
+    async def _drain(self) -> None:
+        """Read and drop the rest of the body, within DRAIN_BYTES and DRAIN_SECONDS."""
+        left = DRAIN_BYTES
+        try:
+            async with asyncio.timeout(DRAIN_SECONDS):
+                while left > 0:
+                    message = await self._receive()
+                    if message["type"] != "http.request":
+                        return
+                    left -= len(message.get("body", b""))
+                    if not message.get("more_body", False):
+                        return
+        except TimeoutError:
+            pass
 
 
 class BodyLimitMiddleware:

@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
+from assistant import limits
 from assistant.limits import (
     BodyLimitMiddleware,
     RateLimiter,
@@ -151,7 +152,18 @@ def test_chunked_body_over_the_limit_stops_early_asgi(seen) -> None:
     assert sent[0]["status"] == 413
     assert len([m for m in sent if m["type"] == "http.response.start"]) == 1
     assert max(seen, default=0) <= LIMIT  # the app never saw more than the limit
-    assert len(given) == 3  # 400 + 400 + 400 > 1024: nothing was read after that
+    # 400 + 400 + 400 > 1024: the app got nothing after that; the rest of the upload was read
+    # and dropped before the 413, so that closing the connection does not reset it
+    assert len(given) == 10
+
+
+def test_an_oversized_upload_is_drained_only_up_to_a_bound(seen, monkeypatch) -> None:
+    monkeypatch.setattr(limits, "DRAIN_BYTES", 2000)
+    chunks = [b"x" * 400] * 20  # 8000 bytes; limit 1024, then at most 2000 more are read
+    sent, given = run_asgi(make_app(seen), chunks)
+    assert sent[0]["status"] == 413
+    assert max(seen, default=0) <= LIMIT
+    assert len(given) == 3 + 5  # 3 chunks to pass the limit, 5 to drain 2000 bytes
 
 
 def test_chunked_json_body_over_the_limit_is_413_not_400(seen) -> None:
