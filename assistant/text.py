@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections import Counter
 from functools import lru_cache
+from importlib import resources
 
 import snowballstemmer
 
@@ -65,6 +66,16 @@ QUESTION_WORDS = frozenset(
 )
 
 _STEMMER = snowballstemmer.stemmer("english")
+
+
+def _degree_forms() -> dict[str, str]:
+    """English comparatives and superlatives -> their adjective (smaller -> small), from
+    degree_forms.txt (written by scripts/degree-forms)."""
+    text = resources.files("assistant").joinpath("degree_forms.txt").read_text("utf-8")
+    return dict(line.split(" ", 1) for line in text.splitlines() if line and line[0] != "#")
+
+
+_DEGREE = _degree_forms()
 _STEM_CACHE: dict[str, str] = {}
 _NB_STEMMER = snowballstemmer.stemmer("norwegian")
 
@@ -98,10 +109,15 @@ def compounds(text: str) -> list[str]:
 
 
 def stem(token: str) -> str:
-    """The Snowball (Porter 2) stem of a token; tokens with dots ("node.js") stay whole."""
+    """The Snowball (Porter 2) stem of a token; tokens with dots ("node.js") stay whole. A
+    comparative or superlative is stemmed as its adjective: "smaller APIs" answers "small
+    APIs" (Snowball leaves "smaller" as it is)."""
     s = _STEM_CACHE.get(token)
     if s is None:
-        s = token if ("." in token or len(token) <= 3) else _STEMMER.stemWord(token)
+        if "." in token or len(token) <= 3:
+            s = token
+        else:
+            s = _STEMMER.stemWord(_DEGREE.get(token, token))
         if len(_STEM_CACHE) < 500_000:
             _STEM_CACHE[token] = s
     return s

@@ -68,6 +68,25 @@ def test_british_spellings_find_the_american_ones_in_the_corpus():
     assert idx.search(q, k=1).indices[0] == 0
 
 
+def test_comparatives_and_superlatives_meet_their_adjective():
+    idx = Index().fit(
+        [
+            "Flask suits smaller APIs and microservices.",
+            "Django ships an admin for the easiest start.",
+            "Each user can use the admin.",
+        ]
+    )
+    # the visitor's "small" is the passage's "smaller", and "easy" its "easiest": no typo
+    # correction involved, the words are known as they are
+    for question, passage, word in [("small apis", 0, "small"), ("easy start", 1, "easy")]:
+        q = idx.parse(question)
+        assert all(t.known and t.correction is None for t in q.terms)
+        assert idx.search(q, k=1).indices[0] == passage
+        assert word in idx.matched_terms(passage, q)
+    # agent nouns are not comparatives: "user" stays apart from "use"
+    assert idx.parse("user").terms[0].stem != idx.parse("use").terms[0].stem
+
+
 def test_a_word_in_every_passage_weighs_nothing():
     idx = Index().fit(["python web apps", "python data science", "python scripting tools"])
     assert float(idx.idf_[idx.vocabulary_["python"]]) == 0.0
