@@ -82,6 +82,12 @@ class _Columns:
             out[indices[s:e]] += data[s:e] * wj
         return out
 
+    def rows_with(self, j: int) -> np.ndarray:
+        """The rows where feature j is not zero."""
+        if self.dense_t is not None:
+            return np.flatnonzero(self.dense_t[j])
+        return self.csc.indices[self.csc.indptr[j] : self.csc.indptr[j + 1]]
+
     def score_rows(self, rows: np.ndarray, idx: np.ndarray, w: np.ndarray) -> np.ndarray:
         """Dot product of the given rows with the sparse query (idx, w)."""
         if self.dense is not None:
@@ -153,6 +159,7 @@ class Index(QueryReader):
         unknown_in_norm: bool = True,
         guard_common_words: bool = True,
         compound_part_weight: float = 0.5,
+        name_factor: float = 0.7,
     ):
         self.word_weight = word_weight
         self.char_weight = char_weight
@@ -170,6 +177,9 @@ class Index(QueryReader):
         self.guard_common_words = guard_common_words
         # "batteries-included" is a word of its own; "included" inside it counts this much
         self.compound_part_weight = compound_part_weight
+        # a question that names something (Flask, Node.js, Kubernetes) is about it: a passage
+        # that mentions none of the names it asks about scores this factor of its score
+        self.name_factor = name_factor
 
     def get_params(self) -> dict:
         """The constructor's parameters, as given."""
@@ -271,6 +281,15 @@ class Index(QueryReader):
         self._sentence_cache: dict[int, list[tuple[str, frozenset[str]]]] = {}
         self._sentence_stems: dict[int, dict[str, list[int]]] = {}  # stem -> its sentences
         self._terms_cache: dict[int, frozenset[str]] = {}
+        # the stems of the corpus's names (see text.proper_nouns), but not those nearly every
+        # passage has ("Python" in an article about Python)
+        df = np.bincount(self.word_.csr.indices, minlength=len(self.vocabulary_))
+        half = self.n_passages_ / 2
+        self.name_stems_ = frozenset(
+            s
+            for s in map(stem, self.proper_nouns_)
+            if s in self.vocabulary_ and df[self.vocabulary_[s]] <= half
+        )
 
     def passage_terms(self, i: int) -> frozenset[str]:
         """The stems of passage i (from its row of the word matrix; cached)."""
@@ -282,6 +301,55 @@ class Index(QueryReader):
             if len(self._terms_cache) < 20_000:
                 self._terms_cache[i] = found
         return found
+
+    def _mentioning(self, s: str) -> np.ndarray:
+        """The passages that mention the stem s, in their text or their alternates (cached
+        until the alternates change)."""
+        found = self._mentions.get(s)
+        if found is None:
+            parts = []
+            j = self.vocabulary_.get(s)
+            if j is not None:
+                parts.append(self.word_.rows_with(j))
+            a = self.alt_vocabulary_.get(s)
+            if a is not None and self.alt_ is not None:
+                parts.append(self.alt_pool_owner_[self.alt_pool_.rows_with(a)])
+            found = np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
+            if len(self._mentions) < 2_000:
+                self._mentions[s] = found
+        return found
+
+    def _names(self, query: Query) -> list[list[str]]:
+        """The names the question itself asks about (not those of an earlier question in a
+        follow-up), each as the name stems it may be found by."""
+        out = []
+        for t in query.terms:
+            if not t.content or query.weights.get(t.stem, 0.0) < 0.85:
+                continue
+            # a name itself ("last" is not "Lasting" though they share a stem), or a word the
+            # passages never use that the glossary reads as names ("javascript" -> Node.js)
+            named = t.token in self.proper_nouns_ or t.correction in self.proper_nouns_
+            if not named and t.stem in self.vocabulary_:
+                continue
+            stems = [s for s in (t.stem, *t.expansions) if s in self.name_stems_]
+            if stems:
+                out.append(stems)
+        return out
+
+    def _by_names(self, fused: np.ndarray, query: Query) -> None:
+        """Scale each passage's score between name_factor (it mentions none of the names
+        the question asks about) and 1 (all of them)."""
+        if self.name_factor == 1.0 or not self.name_stems_:
+            return
+        names = self._names(query)
+        if not names:
+            return
+        held = np.zeros(len(fused), dtype=np.float32)
+        for stems in names:
+            found = [self._mentioning(s) for s in stems]
+            held[found[0] if len(found) == 1 else np.unique(np.concatenate(found))] += 1.0
+        scale = 1.0 - (1.0 - self.name_factor) * (1.0 - held / len(names))
+        np.multiply(fused, scale, out=fused, where=fused > 0)
 
     def sentences(self, i: int) -> list[tuple[str, frozenset[str]]]:
         """Passage i's sentences with their stems, split on first use."""
@@ -383,6 +451,7 @@ class Index(QueryReader):
         """(Re)build the alternate-question channel alone; cheap, so staff teaching is instant."""
         alternates = [(int(i), q) for i, q in alternates if 0 <= int(i) < self.n_passages_]
         self.alternates_ = alternates
+        self._mentions: dict[str, np.ndarray] = {}  # stem -> passages naming it
         self._build_dictionary()
         # a question asked with the very words of an alternate (taught ones last: they win)
         self._phrasings: dict[frozenset[str], int] = {}
@@ -572,6 +641,7 @@ class Index(QueryReader):
                     char[rows] = self.char_.score_rows(rows, cidx, cw)
 
         fused = self.word_weight * word + self.char_weight * char + self.alt_weight * alt
+        self._by_names(fused, query)
         _adjust(fused, factors, bonus)
         k = max(1, min(k, n))
         if n > 4 * k + 64:  # large corpora: partition first, then order the few
@@ -645,6 +715,7 @@ class Index(QueryReader):
             char = char * np.float32(1.0 / math.sqrt(square))
 
         fused = self.word_weight * word + self.char_weight * char + self.alt_weight * alt
+        self._by_names(fused, query)
         _adjust(fused, factors, bonus)
         top = np.argsort(-fused, kind="stable")[: max(1, min(k, n))]
         top = top[fused[top] >= 0]

@@ -87,6 +87,23 @@ def test_comparatives_and_superlatives_meet_their_adjective():
     assert idx.parse("user").terms[0].stem != idx.parse("use").terms[0].stem
 
 
+def test_a_passage_that_names_what_the_question_names_comes_first():
+    texts = [
+        "The Flask framework is lightweight for small APIs.",
+        "Small APIs and large APIs get automatic API documentation.",
+        "Django ships an admin. Kubernetes runs containers.",
+    ]
+    q = "Does Flask document small APIs?"
+    plain = Index(name_factor=1.0).fit(texts)
+    named = Index().fit(texts)
+    # on words alone the passage with more of them wins; the one naming Flask is the answer
+    assert plain.search(plain.parse(q), k=1).indices[0] == 1
+    assert named.search(named.parse(q), k=1).indices[0] == 0
+    # a common word sharing a name's stem is not a name ("last" / "Lasting Dynamics")
+    idx = Index().fit(["At Lasting Dynamics we test.", "The last step is testing.", *texts])
+    assert idx.search(idx.parse("what is the last step"), k=1).indices[0] == 1
+
+
 def test_a_word_in_every_passage_weighs_nothing():
     idx = Index().fit(["python web apps", "python data science", "python scripting tools"])
     assert float(idx.idf_[idx.vocabulary_["python"]]) == 0.0
