@@ -336,6 +336,17 @@ class Index(QueryReader):
                 out.append(stems)
         return out
 
+    def _name_row(self, s: str) -> np.ndarray:
+        """Each passage's score factor for one name: 1 where it is mentioned, name_factor
+        elsewhere (kept for small corpora; the passages mentioning it are kept for all)."""
+        row = self._name_rows.get(s)
+        if row is None:
+            row = np.full(self.n_passages_, self.name_factor, dtype=np.float32)
+            row[self._mentioning(s)] = 1.0
+            if self.n_passages_ <= 10_000 and len(self._name_rows) < 2_000:
+                self._name_rows[s] = row
+        return row
+
     def _by_names(self, fused: np.ndarray, query: Query) -> None:
         """Scale each passage's score between name_factor (it mentions none of the names
         the question asks about) and 1 (all of them)."""
@@ -344,12 +355,15 @@ class Index(QueryReader):
         names = self._names(query)
         if not names:
             return
-        held = np.zeros(len(fused), dtype=np.float32)
+        scale = None
         for stems in names:
-            found = [self._mentioning(s) for s in stems]
-            held[found[0] if len(found) == 1 else np.unique(np.concatenate(found))] += 1.0
-        scale = 1.0 - (1.0 - self.name_factor) * (1.0 - held / len(names))
-        np.multiply(fused, scale, out=fused, where=fused > 0)
+            row = self._name_row(stems[0])
+            for s in stems[1:]:
+                row = np.maximum(row, self._name_row(s))
+            scale = row if scale is None else scale + row
+        if len(names) > 1:
+            scale *= np.float32(1.0 / len(names))
+        fused *= scale
 
     def sentences(self, i: int) -> list[tuple[str, frozenset[str]]]:
         """Passage i's sentences with their stems, split on first use."""
@@ -452,6 +466,7 @@ class Index(QueryReader):
         alternates = [(int(i), q) for i, q in alternates if 0 <= int(i) < self.n_passages_]
         self.alternates_ = alternates
         self._mentions: dict[str, np.ndarray] = {}  # stem -> passages naming it
+        self._name_rows: dict[str, np.ndarray] = {}  # stem -> score factors (_name_row)
         self._build_dictionary()
         # a question asked with the very words of an alternate (taught ones last: they win)
         self._phrasings: dict[frozenset[str], int] = {}
