@@ -10,7 +10,16 @@ from dataclasses import dataclass, field
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from .text import QUESTION_WORDS, STOP_WORDS, compounds, normalize, stem, stem_nb, tokenize
+from .text import (
+    CHAT_FORMS,
+    QUESTION_WORDS,
+    STOP_WORDS,
+    compounds,
+    normalize,
+    stem,
+    stem_nb,
+    tokenize,
+)
 
 
 @dataclass
@@ -287,7 +296,7 @@ class QueryReader:
         """Tokenise a question, correct unknown words to the corpus vocabulary and add the
         glossary's expansions at a weight below the visitor's own words."""
         norm = normalize(text)
-        tokens = tokenize(norm)
+        tokens = [CHAT_FORMS.get(t, t) for t in tokenize(norm)]
         # names the visitor capitalised mid-sentence ("Rome") are not typos of corpus words
         names = {w.lower() for w in re.findall(r"(?<=[^.!?\s] )[A-Z][a-z]+", norm)}
         # a hyphenated word the corpus knows ("batteries-included") counts as a word of its

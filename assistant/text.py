@@ -62,8 +62,42 @@ QUESTION_WORDS = frozenset(
     kind kinds type types use used using uses good best better well much many more most
     other another else one ones way get got make makes made know need want like
     hva hvordan hvorfor hvilke hvilken hvilket hvem når hvor mer mest flere andre annen
-    mange mye slags type typer bruk lage god gode""".split()
+    mange mye slags type typer bruk lage god gode
+    explain explained describe summarize summarise overview""".split()
 )
+
+# A chat box's spellings of function words: contractions typed without (or with) their
+# apostrophe and phone shorthand, read as the words they stand for, so that "why doesnt
+# python scale" or "can u explain django" are not refused for an unknown word "doesnt"/"u".
+# Questions only (Index.parse); a negation is dropped like the stop word it then is.
+CHAT_FORMS = {
+    **dict.fromkeys(["wat", "wut", "wot", "whats", "what's"], "what"),
+    **{f"{w}s": w for w in ("how", "who", "where", "why", "when", "which")},
+    **{f"{w}'s": w for w in ("how", "who", "where", "why", "when", "which")},
+    **dict.fromkeys(["u", "ya"], "you"),
+    "ur": "your",
+    **dict.fromkeys(["pls", "plz", "plez"], "please"),
+    "abt": "about",
+    **dict.fromkeys(["bc", "cuz", "coz", "cos"], "because"),
+    **dict.fromkeys(["thx", "tx", "tnx", "ty", "thanx"], "thanks"),
+    **dict.fromkeys(["im", "ive", "i'd", "id"], "i"),
+    **dict.fromkeys(["youre", "you're", "youve", "you've"], "you"),
+    **dict.fromkeys(["theyre", "they're"], "they"),
+    **dict.fromkeys(["were", "we're", "weve", "we've"], "we"),
+    **dict.fromkeys(["thats", "theres", "heres"], "that"),
+    **{
+        f"{verb}{end}": verb
+        for verb in ("do", "does", "did", "is", "are", "was", "were", "has", "have", "had")
+        for end in ("nt", "n't")
+    },
+    **dict.fromkeys(["cant", "can't", "cannot"], "can"),
+    **dict.fromkeys(["couldnt", "couldn't"], "could"),
+    **dict.fromkeys(["wouldnt", "wouldn't"], "would"),
+    **dict.fromkeys(["shouldnt", "shouldn't"], "should"),
+    **dict.fromkeys(["wont", "won't"], "will"),
+}
+del CHAT_FORMS["were"]  # a word of its own ("were"), not "we're"
+del CHAT_FORMS["id"]  # an ID
 
 _STEMMER = snowballstemmer.stemmer("english")
 

@@ -96,6 +96,22 @@ def test_typos_and_norwegian_reach_the_passage(bot):
     assert "FastAPI" in top_text(bot.ask("Hva er FastAPI?"))
 
 
+@pytest.mark.parametrize(
+    ("question", "passage_word"),
+    [
+        ("why doesnt python scale", "Scalability"),
+        ("can u tell me about django", "Django"),
+        ("wat is flask", "Flask"),
+        ("pls explain fastapi", "FastAPI"),
+    ],
+)
+def test_chat_spellings_of_small_words_are_not_unknown_topics(bot, question, passage_word):
+    # contractions without apostrophes and phone shorthand are the words they stand for
+    reply = bot.ask(question)
+    assert reply["answered"], reply["message"]
+    assert passage_word in top_text(reply)
+
+
 def test_norwegian_questions_in_other_forms_than_the_glossarys_are_answered(bot):
     # definite and plural forms, a compound and an adjective ending the glossary does not list
     reply = bot.ask("Hvilke verktøy holder systemene stabile?")
