@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -21,6 +22,8 @@ sys.path.insert(0, str(HERE))
 import calibrate  # noqa: E402
 
 from assistant import Assistant  # noqa: E402
+from assistant import query as query_module  # noqa: E402
+from assistant import text as text_module  # noqa: E402
 from assistant.answer import Answerer, Calibration  # noqa: E402
 from assistant.evaluation import article_lines, evaluate, load_questions  # noqa: E402
 from assistant.index import Index  # noqa: E402
@@ -48,13 +51,35 @@ VARIANTS: dict[str, dict] = {
     "no follow-up handling (history ignored)": {"history": False},
     "follow-ups without the reading-order prior": {"near_answer": 0.0},
     "hyphenated words' parts at full weight": {"compound_part_weight": 1.0},
+    "no name factor (passages naming what the question names)": {"name_factor": 1.0},
+    "comparatives not read as their adjective (smaller / small)": {"degree_forms": False},
+    "chat spellings of small words not read ('doesnt', 'u')": {"chat_forms": False},
     "hand-set confidence instead of the fitted one": {"calibration": "hand"},
 }
+
+
+@contextmanager
+def tables(options: dict):
+    """The word tables switched off for a variant: the degree forms (text.stem) and the
+    chat spellings (Index.parse), restored afterwards."""
+    degree, chat = dict(text_module._DEGREE), query_module.CHAT_FORMS
+    if options.get("degree_forms", True) is False:
+        text_module._DEGREE.clear()
+        text_module._STEM_CACHE.clear()
+    if options.get("chat_forms", True) is False:
+        query_module.CHAT_FORMS = {}
+    try:
+        yield
+    finally:
+        text_module._DEGREE.update(degree)
+        text_module._STEM_CACHE.clear()
+        query_module.CHAT_FORMS = chat
 
 
 def build(options: dict) -> Assistant:
     """The bundled assistant with one method switched off."""
     answer_options = ("glossary", "history", "calibration", "near_answer")
+    answer_options += ("degree_forms", "chat_forms")
     params = {k: v for k, v in options.items() if k not in answer_options}
     bot = Assistant.load(cache_size=0)
     cur = bot.curation
@@ -86,21 +111,28 @@ def leave_one_out(bot: Assistant) -> float:
     return ok / len(alts)
 
 
+def run_variant(name: str, options: dict, lines: dict) -> dict:
+    """One variant built and judged on every question set."""
+    bot = build(options)
+    use_history = options.get("history", True)
+    row = {"variant": name, "loo_top1": round(leave_one_out(bot), 3)}
+    for set_name, path in SETS.items():
+        report = evaluate(
+            lambda q, h, bot=bot, keep=use_history: bot.ask(q, h if keep else [], 3),
+            load_questions(path),
+            lines,
+        )
+        report.pop("misses")
+        row[set_name] = report
+    return row
+
+
 def main() -> int:
     lines = article_lines(ROOT / "corpus" / "python-for-backend.txt")
     rows = []
     for name, options in VARIANTS.items():
-        bot = build(options)
-        use_history = options.get("history", True)
-        row = {"variant": name, "loo_top1": round(leave_one_out(bot), 3)}
-        for set_name, path in SETS.items():
-            report = evaluate(
-                lambda q, h, bot=bot, keep=use_history: bot.ask(q, h if keep else [], 3),
-                load_questions(path),
-                lines,
-            )
-            report.pop("misses")
-            row[set_name] = report
+        with tables(options):
+            row = run_variant(name, options, lines)
         rows.append(row)
         d, h, n, f = row["dev"], row["held-out"], row["norwegian"], row["fresh"]
         print(
