@@ -265,6 +265,14 @@ class Answerer:
             return False, 0.0, "Could you say a little more? Ask about a topic of the article."
         if content and len(unknown) == len(content):
             return False, 0.0, f"The article doesn't mention {_join(unknown)}."
+        names = self.index.names(a.own) if len(a.ranked.indices) else []
+        top = int(a.ranked.indices[0]) if names else -1
+        if names and not any(self.index.mentions(top, stems) for _, stems in names):
+            # the best passage mentions none of the names asked about, though the ranking
+            # prefers passages that do: no passage says this about them
+            confidence = min(confidence, self.calibration.threshold)
+            words = self._original_case(a.own.text, [w for w, _ in names]).split(" ")
+            return False, confidence, f"The article doesn't answer that about {_join(words)}."
         if confidence >= self.calibration.threshold and a.features["top"] > 0:
             return True, confidence, ""
         confidence = min(confidence, self.calibration.threshold)

@@ -319,9 +319,9 @@ class Index(QueryReader):
                 self._mentions[s] = found
         return found
 
-    def _names(self, query: Query) -> list[list[str]]:
+    def names(self, query: Query) -> list[tuple[str, list[str]]]:
         """The names the question itself asks about (not those of an earlier question in a
-        follow-up), each as the name stems it may be found by."""
+        follow-up): each visitor's word with the name stems it may be found by."""
         out = []
         for t in query.terms:
             if not t.content or query.weights.get(t.stem, 0.0) < 0.85:
@@ -331,10 +331,14 @@ class Index(QueryReader):
             named = t.token in self.proper_nouns_ or t.correction in self.proper_nouns_
             if not named and t.stem in self.vocabulary_:
                 continue
-            stems = [s for s in (t.stem, *t.expansions) if s in self.name_stems_]
+            stems = list(dict.fromkeys(s for s in (t.stem, *t.expansions) if s in self.name_stems_))
             if stems:
-                out.append(stems)
+                out.append((t.token, stems))
         return out
+
+    def mentions(self, i: int, stems: list[str]) -> bool:
+        """Whether passage i mentions one of these stems (in its text or alternates)."""
+        return any(bool(np.any(self._mentioning(s) == i)) for s in stems)
 
     def _name_row(self, s: str) -> np.ndarray:
         """Each passage's score factor for one name: 1 where it is mentioned, name_factor
@@ -352,11 +356,11 @@ class Index(QueryReader):
         the question asks about) and 1 (all of them)."""
         if self.name_factor == 1.0 or not self.name_stems_:
             return
-        names = self._names(query)
+        names = self.names(query)
         if not names:
             return
         scale = None
-        for stems in names:
+        for _, stems in names:
             row = self._name_row(stems[0])
             for s in stems[1:]:
                 row = np.maximum(row, self._name_row(s))

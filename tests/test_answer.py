@@ -32,6 +32,17 @@ def test_sharing_only_common_words_is_not_enough(bot):
     assert "ceo" in reply["message"].lower()
 
 
+def test_a_question_about_a_name_no_passage_relates_to_its_topic_is_refused(bot):
+    # the article names Node.js (a JavaScript runtime), and it talks about libraries for
+    # security, but never about the two together: no answer, and it says about what
+    reply = bot.ask("Which JavaScript libraries help with security?")
+    assert not reply["answered"]
+    assert "JavaScript" in reply["message"] and reply["suggestions"]
+    # a question whose best passage names what it asks about is answered as before
+    reply = bot.ask("What do Docker and Kubernetes do?")
+    assert reply["answered"] and "Kubernetes" in top_text(reply)
+
+
 def test_a_greeting_gets_a_greeting_and_suggestions(bot):
     reply = bot.ask("hello")
     assert reply["answered"] is False
