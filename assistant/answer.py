@@ -34,6 +34,22 @@ _GREETINGS = frozenset(
     """hi hello hey hiya yo howdy hei hallo heisann morning evening afternoon thanks thank
     thx ty takk bye goodbye cheers ok okay great cool nice""".split()
 )
+# A question asking for a price, a fee or a pay (English or Norwegian) wants an amount of
+# money: "How much does it cost...", "What's the price of...", "Hva koster...".
+_ASKS_PRICE = re.compile(
+    r"\b(?:how much (?:[\w'.-]+ ){0,6}?(?:cost|costs|charge|charges|pay|paid|earn|earns|make)"
+    r"|prices?|pricing|priced|hourly rate|salary|salaries"
+    r"|hva (?:[\w-]+ )?(?:koster|kostet|tar dere)"
+    r"|hvor mye (?:[\w'.-]+ ){0,6}?(?:koster|kostet|tjener|betaler|tar dere)"
+    r"|prisen|priser|pris|timepris|lønn|lønnen|lønna)\b",
+    re.IGNORECASE,
+)
+# An amount of money in a text: "$20", "€ 1,500", "200 kr", "50 dollars", "NOK 900".
+_AMOUNT = re.compile(
+    r"[$€£¥]\s?\d|\d[\d.,]*\s?(?:k|m)?\s?(?:kr|nok|sek|dkk|usd|eur|gbp|dollars?|euros?"
+    r"|pounds|kroner)\b|\b(?:usd|eur|nok|gbp)\s?\d",
+    re.IGNORECASE,
+)
 CONTEXT_WEIGHT = 0.6  # weight of the earlier question's words in a follow-up
 DEMOTE_ANSWERED = 0.6  # score factor, in a follow-up, of a passage that already answered
 SAME_WORDS = 0.5  # score bonus of the passage whose alternate question has the same words
@@ -265,6 +281,16 @@ class Answerer:
             return False, 0.0, "Could you say a little more? Ask about a topic of the article."
         if content and len(unknown) == len(content):
             return False, 0.0, f"The article doesn't mention {_join(unknown)}."
+        if (
+            len(a.ranked.indices)
+            and _ASKS_PRICE.search(normalize(a.own.text))
+            and not _AMOUNT.search(self.passages[int(a.ranked.indices[0])].text)
+        ):
+            # a price wanted, and the best passage states none: the article has no prices
+            confidence = min(confidence, self.calibration.threshold)
+            if unknown:
+                return False, confidence, f"The article doesn't mention {_join(unknown)}."
+            return False, confidence, "The article doesn't give prices or pay."
         names = self.index.names(a.own) if len(a.ranked.indices) else []
         top = int(a.ranked.indices[0]) if names else -1
         if names and not any(self.index.mentions(top, stems) for _, stems in names):

@@ -43,6 +43,36 @@ def test_a_question_about_a_name_no_passage_relates_to_its_topic_is_refused(bot)
     assert reply["answered"] and "Kubernetes" in top_text(reply)
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How much does it cost to build an app with you?",
+        "What's the price of a Django project?",
+        "Hvor mye koster en nettbutikk i Python?",
+    ],
+)
+def test_a_price_question_is_refused_when_the_article_gives_no_prices(bot, question):
+    reply = bot.ask(question)
+    assert not reply["answered"]
+    assert "price" in reply["message"] and reply["suggestions"]
+
+
+def test_cost_as_a_topic_is_still_answered(bot):
+    reply = bot.ask("Is Python cost-effective?")
+    assert reply["answered"] and "cost-effective" in top_text(reply)
+
+
+def test_words_about_the_article_itself_are_not_topics(bot):
+    for question, word in [
+        ("What does the article say about Docker?", "Docker"),
+        ("Hva sier artikkelen om Kubernetes?", "Kubernetes"),
+        ("does the post mention fastapi", "FastAPI"),
+    ]:
+        reply = bot.ask(question)
+        assert reply["answered"], (question, reply["message"])
+        assert word in top_text(reply)
+
+
 def test_a_greeting_gets_a_greeting_and_suggestions(bot):
     reply = bot.ask("hello")
     assert reply["answered"] is False
