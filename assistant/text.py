@@ -63,7 +63,10 @@ QUESTION_WORDS = frozenset(
     other another else one ones way get got make makes made know need want like
     hva hvordan hvorfor hvilke hvilken hvilket hvem når hvor mer mest flere andre annen
     mange mye slags type typer bruk lage god gode
-    explain explained describe summarize summarise overview""".split()
+    explain explained describe summarize summarise overview
+    say says said article articles post blog text mention mentions mentioned talk talks
+    discuss discusses cover covers write writes written
+    sier si artikkelen artikkel artikler innlegget innlegg teksten nevner nevnt skriver""".split()
 )
 
 # A chat box's spellings of function words: contractions typed without (or with) their
