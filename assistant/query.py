@@ -15,6 +15,7 @@ from .text import (
     QUESTION_WORDS,
     STOP_WORDS,
     compounds,
+    language_hits,
     normalize,
     stem,
     stem_nb,
@@ -157,7 +158,7 @@ class QueryReader:
                 merged = by_stem.setdefault(stem_nb(key), [])
                 merged.extend(t for t in targets if t not in merged)
         self._nb_expansions = by_stem
-        self._glossary_cache: dict[str, tuple[bool, list[str], bool]] = {}
+        self._glossary_cache: dict[tuple[str, bool], tuple[bool, list[str], bool]] = {}
 
     def _build_dictionary(self) -> None:
         """Words a typo may be corrected to, most frequent first (ties go to common words):
@@ -220,15 +221,15 @@ class QueryReader:
             self._corrections[token] = fixed
         return fixed
 
-    def _swapped_stop_word(self, token: str) -> bool:
+    def _swapped_stop_word(self, token: str, nb: bool = True) -> bool:
         """Whether a word unknown to the corpus and the glossary is a stop word with two
         letters swapped, the commonest typo ("dose" for "does", "teh", "adn"): everyday words
         are never corrected, so it would otherwise count as a topic the article lacks."""
-        if len(token) < 3 or self.is_known(stem(token)) or self._glossary(token)[0]:
+        if len(token) < 3 or self.is_known(stem(token)) or self._glossary(token, nb)[0]:
             return False
         return any(w in STOP_WORDS for w in _swaps(token))
 
-    def _expansions_for(self, token: str) -> tuple[list[str], bool]:
+    def _expansions_for(self, token: str, nb: bool = True) -> tuple[list[str], bool]:
         """A word's glossary targets and whether they are related words: the entry for the
         word or its stem; for a word the corpus does not know, a translation of another form
         of it ("prosjektene" -> "prosjekt") or of its parts ("sikkerhetsfunksjoner" ->
@@ -237,7 +238,7 @@ class QueryReader:
             targets = self.expansions_.get(key)
             if targets:
                 return targets, key in self.related_
-        if self.is_known(stem(token)) or not token.isalpha():
+        if self.is_known(stem(token)) or not token.isalpha() or not nb:
             return [], False
         return self._translation(token) or self._compound_parts(token), False
 
@@ -280,16 +281,16 @@ class QueryReader:
             return [part]
         return self.expansions_.get(part) or self._translation(part)
 
-    def _glossary(self, word: str) -> tuple[bool, list[str], bool]:
+    def _glossary(self, word: str, nb: bool = True) -> tuple[bool, list[str], bool]:
         """Whether the glossary has entries for a word, their stems, and whether they are
         related words (synonyms) rather than a translation (cached)."""
-        found = self._glossary_cache.get(word)
+        found = self._glossary_cache.get((word, nb))
         if found is None:
-            targets, related = self._expansions_for(word)
+            targets, related = self._expansions_for(word, nb)
             stems = [stem(t) for target in targets for t in tokenize(target) if t not in STOP_WORDS]
             found = (bool(targets), stems, related)
             if len(self._glossary_cache) < 100_000:
-                self._glossary_cache[word] = found
+                self._glossary_cache[(word, nb)] = found
         return found
 
     def parse(self, text: str) -> Query:
@@ -297,6 +298,10 @@ class QueryReader:
         glossary's expansions at a weight below the visitor's own words."""
         norm = normalize(text)
         tokens = [CHAT_FORMS.get(t, t) for t in tokenize(norm)]
+        # an unknown word of an English question is not read as a Norwegian word in another
+        # form ("list" is not "lisens" without an ending); a Norwegian or a keyword one may be
+        hits = language_hits(tokens)  # Danish function words too: bokmål shares many
+        nb = hits.get("en", 0) <= max(hits.get("no", 0), hits.get("da", 0))
         # names the visitor capitalised mid-sentence ("Rome") are not typos of corpus words
         names = {w.lower() for w in re.findall(r"(?<=[^.!?\s] )[A-Z][a-z]+", norm)}
         # a hyphenated word the corpus knows ("batteries-included") counts as a word of its
@@ -325,10 +330,10 @@ class QueryReader:
         for i, tok in enumerate(tokens):
             if tok in STOP_WORDS:
                 continue
-            key = (tok, i in covered, tok in names, tok in inside)
+            key = (tok, i in covered, tok in names, tok in inside, nb)
             read = cache.get(key)
             if read is None:
-                read = () if self._swapped_stop_word(tok) else self._read_token(*key)
+                read = () if self._swapped_stop_word(tok, nb) else self._read_token(*key)
                 if len(cache) < 100_000:
                     cache[key] = read
             if not read:  # a stop word with two letters swapped
@@ -343,18 +348,19 @@ class QueryReader:
             add(s, 1.0)
         return Query(text, terms, weights, tokens)
 
-    def _read_token(self, tok: str, covered: bool, name: bool, part: bool) -> tuple:
+    def _read_token(self, tok: str, covered: bool, name: bool, part: bool, nb: bool) -> tuple:
         """What one word of a question is: (stem, known, content, correction, related,
         expansions, weights it adds), given whether a glossary phrase covers it, the visitor
-        capitalised it as a name, or it is part of a known hyphenated word."""
+        capitalised it as a name, it is part of a known hyphenated word, and the question may
+        be Norwegian (see _expansions_for)."""
         stem_ = stem(tok)
         content = tok not in QUESTION_WORDS and not covered
         correction = None
         word, factor = tok, 1.0
-        unknown = not self.is_known(stem_) and not self._glossary(tok)[0]
+        unknown = not self.is_known(stem_) and not self._glossary(tok, nb)[0]
         if unknown and not covered and not name:
             us = american_spelling(tok)
-            if us != tok and (self.is_known(stem(us)) or self._glossary(us)[0]):
+            if us != tok and (self.is_known(stem(us)) or self._glossary(us, nb)[0]):
                 correction, word = us, us  # "organisations", "optimise", "behaviour"
             else:
                 fixed = self._correct(tok)
@@ -373,7 +379,7 @@ class QueryReader:
             adds.append((s, factor))
             if word != tok:
                 expansions[s] = factor
-        _, stems, related = self._glossary(word)
+        _, stems, related = self._glossary(word, nb)
         if stems:
             w = (0.5 if known else 0.8) * factor
             w *= self.related_factor if related else 1.0

@@ -51,7 +51,8 @@ NORWEGIAN_STOP_WORDS = frozenset(
     eller seg sin sitt sine din dine ditt mitt mine min oss noe også bare etter ut alle å
     blir være var dette disse meg deg hos enn slik nok ser kommer får gjør går bør må
     dere deres vår våre sånn mellom så man hvis mot uten før gjennom ved noen ingen hver
-    blant innen selv da nå ha hatt litt fortell forklar vennligst gi gir ga gitt""".split()
+    blant innen selv da nå ha hatt litt fortell forklar vennligst gi gir ga gitt
+    egen eget egne""".split()
 )
 STOP_WORDS = STOP_WORDS | NORWEGIAN_STOP_WORDS
 

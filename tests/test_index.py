@@ -149,6 +149,19 @@ def test_inflected_norwegian_words_and_compounds_meet_the_glossary():
     assert translated("frameworks") == set()
 
 
+def test_an_english_questions_unknown_word_is_not_read_as_a_norwegian_form():
+    idx = Index().fit(["time to market", "cooking"], expansions={"tid": ["time"]})
+
+    def expansions(question, word):
+        (term,) = [t for t in idx.parse(question).terms if t.token == word]
+        return set(term.expansions)
+
+    # "tide" would be "tid" + the adjective ending "-e"
+    assert expansions("what is the tide in the harbour", "tide") == set()
+    assert expansions("hva er tiden", "tiden") == {"time"}
+    assert expansions("tiden", "tiden") == {"time"}  # no language told: read as Norwegian
+
+
 def test_a_question_reads_the_same_after_alternates_change_as_in_a_fresh_index():
     glossary = {"rammeverk": ["framework"]}
     taught = [(1, "er rammeverkene små")]
