@@ -44,6 +44,11 @@ _ASKS_PRICE = re.compile(
     r"|prisen|priser|pris|timepris|lønn|lønnen|lønna)\b",
     re.IGNORECASE,
 )
+# the words without which _ASKS_PRICE cannot match (a cheap test before the expression)
+_PRICE_WORDS = frozenset(
+    """much price prices pricing priced hourly salary salaries koster kostet mye pris prisen
+    priser timepris lønn lønnen lønna""".split()
+)
 # An amount of money in a text: "$20", "€ 1,500", "200 kr", "50 dollars", "NOK 900".
 _AMOUNT = re.compile(
     r"[$€£¥]\s?\d|\d[\d.,]*\s?(?:k|m)?\s?(?:kr|nok|sek|dkk|usd|eur|gbp|dollars?|euros?"
@@ -283,6 +288,7 @@ class Answerer:
             return False, 0.0, f"The article doesn't mention {_join(unknown)}."
         if (
             len(a.ranked.indices)
+            and not _PRICE_WORDS.isdisjoint(a.tokens)
             and _ASKS_PRICE.search(normalize(a.own.text))
             and not _AMOUNT.search(self.passages[int(a.ranked.indices[0])].text)
         ):

@@ -321,7 +321,10 @@ class Index(QueryReader):
 
     def names(self, query: Query) -> list[tuple[str, list[str]]]:
         """The names the question itself asks about (not those of an earlier question in a
-        follow-up): each visitor's word with the name stems it may be found by."""
+        follow-up): each visitor's word with the name stems it may be found by (kept on
+        the query)."""
+        if query.names is not None:
+            return query.names
         out = []
         for t in query.terms:
             if not t.content or query.weights.get(t.stem, 0.0) < 0.85:
@@ -334,11 +337,20 @@ class Index(QueryReader):
             stems = list(dict.fromkeys(s for s in (t.stem, *t.expansions) if s in self.name_stems_))
             if stems:
                 out.append((t.token, stems))
+        query.names = out
         return out
 
     def mentions(self, i: int, stems: list[str]) -> bool:
         """Whether passage i mentions one of these stems (in its text or alternates)."""
-        return any(bool(np.any(self._mentioning(s) == i)) for s in stems)
+        for s in stems:
+            found = self._mention_sets.get(s)
+            if found is None:
+                found = frozenset(self._mentioning(s).tolist())
+                if len(self._mention_sets) < 2_000:
+                    self._mention_sets[s] = found
+            if i in found:
+                return True
+        return False
 
     def _name_row(self, s: str) -> np.ndarray:
         """Each passage's score factor for one name: 1 where it is mentioned, name_factor
@@ -471,6 +483,7 @@ class Index(QueryReader):
         self.alternates_ = alternates
         self._mentions: dict[str, np.ndarray] = {}  # stem -> passages naming it
         self._name_rows: dict[str, np.ndarray] = {}  # stem -> score factors (_name_row)
+        self._mention_sets: dict[str, frozenset[int]] = {}  # stem -> passages (mentions)
         self._build_dictionary()
         # a question asked with the very words of an alternate (taught ones last: they win)
         self._phrasings: dict[frozenset[str], int] = {}

@@ -53,6 +53,8 @@ class Query:
     tokens: list[str] = field(default_factory=list)  # every word of the text, lower-cased
     # stem -> weight x IDF for the stems the passages use (set by Index.best_sentence)
     idf_weights: dict[str, float] | None = field(default=None, repr=False, compare=False)
+    # the names it asks about, with their stems (set by Index.names)
+    names: list[tuple[str, list[str]]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def content_terms(self) -> list[QueryTerm]:
