@@ -38,16 +38,16 @@ _GREETINGS = frozenset(
 # money: "How much does it cost...", "What's the price of...", "Hva koster...".
 _ASKS_PRICE = re.compile(
     r"\b(?:how much (?:[\w'.-]+ ){0,6}?(?:cost|costs|charge|charges|pay|paid|earn|earns|make)"
-    r"|prices?|pricing|priced|hourly rate|salary|salaries"
+    r"|prices?|pricing|priced|hourly rate|(?:what|average|the) salary|salaries"
     r"|hva (?:[\w-]+ )?(?:koster|kostet|tar dere)"
     r"|hvor mye (?:[\w'.-]+ ){0,6}?(?:koster|kostet|tjener|betaler|tar dere)"
-    r"|prisen|priser|pris|timepris|lønn|lønnen|lønna)\b",
+    r"|prisen|priser|pris|timepris|hva tjener)\b",
     re.IGNORECASE,
 )
 # the words without which _ASKS_PRICE cannot match (a cheap test before the expression)
 _PRICE_WORDS = frozenset(
     """much price prices pricing priced hourly salary salaries koster kostet mye pris prisen
-    priser timepris lønn lønnen lønna""".split()
+    priser timepris tjener""".split()
 )
 # An amount of money in a text: "$20", "€ 1,500", "200 kr", "50 dollars", "NOK 900".
 _AMOUNT = re.compile(
@@ -95,6 +95,7 @@ class Analysis:
     ranked: Ranked
     features: dict[str, float]
     tokens: list[str]
+    phrasing: int | None = None  # the passage of an alternate in the very same words
 
 
 def _join(words: list[str]) -> str:
@@ -273,7 +274,8 @@ class Answerer:
         if taught is not None and demote.get(taught, 1.0) > 0 and self.same_words:
             bonus[taught] = bonus.get(taught, 0.0) + self.same_words
         ranked = self.index.search(query, k=max(k, 2), factors=demote, bonus=bonus)
-        return Analysis(query, own, topic, ranked, self.features(query, ranked, own), own.tokens)
+        features = self.features(query, ranked, own)
+        return Analysis(query, own, topic, ranked, features, own.tokens, taught)
 
     def decide(self, a: Analysis) -> tuple[bool, float, str]:
         """Whether to answer, the confidence, and the message for the visitor if not."""
@@ -286,8 +288,11 @@ class Answerer:
             return False, 0.0, "Could you say a little more? Ask about a topic of the article."
         if content and len(unknown) == len(content):
             return False, 0.0, f"The article doesn't mention {_join(unknown)}."
+        # a question in the very words of a curated or taught alternate has its answer
+        settled = len(a.ranked.indices) and a.phrasing == int(a.ranked.indices[0])
         if (
-            len(a.ranked.indices)
+            not settled
+            and len(a.ranked.indices)
             and not _PRICE_WORDS.isdisjoint(a.tokens)
             and _ASKS_PRICE.search(normalize(a.own.text))
             and not _AMOUNT.search(self.passages[int(a.ranked.indices[0])].text)
@@ -297,7 +302,7 @@ class Answerer:
             if unknown:
                 return False, confidence, f"The article doesn't mention {_join(unknown)}."
             return False, confidence, "The article doesn't give prices or pay."
-        names = self.index.names(a.own) if len(a.ranked.indices) else []
+        names = self.index.names(a.own) if len(a.ranked.indices) and not settled else []
         top = int(a.ranked.indices[0]) if names else -1
         if names and not any(self.index.mentions(top, stems) for _, stems in names):
             # the best passage mentions none of the names asked about, though the ranking

@@ -790,11 +790,15 @@ class Index(QueryReader):
         return sentences[max(range(len(scores)), key=scores.__getitem__)][0]  # first best
 
     def matched_terms(self, i: int, query: Query) -> list[str]:
-        """The visitor's words whose stem, correction or expansion occurs in passage i."""
+        """The visitor's words whose stem, correction or expansion occurs in passage i (a
+        glossary phrase as a whole, not also its words)."""
         terms = self.passage_terms(i)
         out = []
         for t in query.terms:
             if t.stem in terms or (t.expansions and not terms.isdisjoint(t.expansions)):
                 if t.token not in out:
                     out.append(t.token)
+        if any(" " in w for w in out):
+            inside = {p for w in out if " " in w for p in w.split()}
+            out = [w for w in out if " " in w or w not in inside]
         return out

@@ -67,6 +67,8 @@ class Query:
         return sum(1 for t in self.terms if t.content and not t.known and not t.expansions)
 
 
+_QUESTION_STEMS = frozenset(stem(w) for w in QUESTION_WORDS)
+
 # Norwegian adjective endings: neuter, plural/definite, comparative, superlative
 _ADJECTIVE_ENDINGS = ("este", "ere", "est", "t", "e")
 
@@ -319,17 +321,35 @@ class QueryReader:
                 weights[s] = w
 
         covered: set[int] = set()
+        # a phrase is one term of its own, in the visitor's words, carrying its translation
+        # ("online shop" -> ecommerce): a topic unless it only says what kind of question
+        # it is ("hva er" -> "what is"); its words stop counting one by one
+        phrases: dict[int, list[QueryTerm]] = {}
         for i, first in enumerate(tokens):  # multi-word entries: "hva er", "kunstig intelligens"
             for phrase, words, stems in self._phrases.get(stem_nb(first), ()):
                 end = _phrase_end(tokens, i, words)
                 if end:
                     covered.update(range(i, end))
-                    weight = 0.8 * (self.related_factor if phrase in self.related_ else 1.0)
+                    related = phrase in self.related_
+                    weight = 0.8 * (self.related_factor if related else 1.0)
                     for st in stems:
                         add(st, weight)
+                    if stems:
+                        term = QueryTerm(
+                            " ".join(tokens[i:end]),
+                            stems[0],
+                            False,
+                            any(st not in _QUESTION_STEMS for st in stems),
+                            dict.fromkeys(stems, weight),
+                            None,
+                            False,  # several words matched as a whole: known, not a near miss
+                        )
+                        phrases.setdefault(i, []).append(term)
 
         cache = self._token_cache
         for i, tok in enumerate(tokens):
+            if i in phrases:
+                terms.extend(phrases[i])
             if tok in STOP_WORDS:
                 continue
             key = (tok, i in covered, tok in names, tok in inside, nb)

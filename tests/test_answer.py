@@ -73,6 +73,22 @@ def test_words_about_the_article_itself_are_not_topics(bot):
         assert word in top_text(reply)
 
 
+@pytest.mark.parametrize(
+    ("question", "phrase"),
+    [
+        ("what is artificial intelligence", "artificial intelligence"),
+        ("hva er kunstig intelligens", "kunstig intelligens"),
+        ("online shop", "online shop"),
+    ],
+)
+def test_a_question_that_is_a_glossary_phrase_is_answered(bot, question, phrase):
+    # the phrase is the topic (it used to leave "no content word": "say a little more")
+    reply = bot.ask(question)
+    assert reply["answered"], reply["message"]
+    assert phrase in reply["answers"][0]["matched_terms"]
+    assert not set(phrase.split()) & set(reply["answers"][0]["matched_terms"])
+
+
 def test_a_greeting_gets_a_greeting_and_suggestions(bot):
     reply = bot.ask("hello")
     assert reply["answered"] is False
@@ -187,6 +203,18 @@ def test_a_phrasing_taught_after_a_question_was_asked_answers_it_next_time():
     target = next(p for p in fresh.passages if p.text.startswith("For projects requiring"))
     assert not (before["answered"] and before["answers"][0]["id"] == target.id)
     fresh.set_taught([(target.id, question)])
+    after = fresh.ask(question)
+    assert after["answered"] and after["answers"][0]["id"] == target.id
+
+
+def test_a_taught_phrasing_overrides_the_price_rule():
+    from assistant import Assistant
+
+    fresh = Assistant.load()
+    target = next(p for p in fresh.passages if p.text.startswith("Python offers better"))
+    question = "How much does Node.js cost to run?"
+    assert not fresh.ask(question)["answered"]  # the article gives no prices...
+    fresh.set_taught([(target.id, question)])  # ...but staff say this passage answers it
     after = fresh.ask(question)
     assert after["answered"] and after["answers"][0]["id"] == target.id
 
