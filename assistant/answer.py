@@ -189,7 +189,13 @@ class Answerer:
             if t.content and (t.known or t.expansions):
                 topic.append(t.token)
                 context_terms.append(t)
-        merged = Query(question, [*query.terms, *context_terms], weights, query.tokens)
+        merged = Query(
+            question,
+            [*query.terms, *context_terms],
+            weights,
+            query.tokens,
+            capitalised=query.capitalised,
+        )
         earlier = self.index.search(prev, k=1, factors=prev_demote)
         gone = 0.0 if any(t in _OTHER for t in tokens) else DEMOTE_ANSWERED
         demote = {i: f * gone for i, f in prev_demote.items()}

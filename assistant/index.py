@@ -24,7 +24,15 @@ import numpy as np
 import scipy.sparse as sp
 
 from .query import Query, QueryReader, QueryTerm, phrasing_key, split_words
-from .text import common_words, normalize, proper_nouns, split_sentences, stem, tokenize
+from .text import (
+    common_words,
+    everyday_words,
+    normalize,
+    proper_nouns,
+    split_sentences,
+    stem,
+    tokenize,
+)
 
 __all__ = ["Index", "Query", "QueryTerm", "Ranked", "char_wb_ngrams"]
 
@@ -262,6 +270,7 @@ class Index(QueryReader):
         self.n_passages_ = n
         self.texts_ = list(texts)
         self.proper_nouns_ = proper_nouns(self.texts_)
+        self.everyday_names_ = everyday_words(self.proper_nouns_)
         self.common_words_ = common_words() if self.guard_common_words else frozenset()
         self._init_lookups()
         self.expansions_ = {k.lower(): list(v) for k, v in (synonyms or {}).items()}
@@ -332,6 +341,8 @@ class Index(QueryReader):
             # a name itself ("last" is not "Lasting" though they share a stem), or a word the
             # passages never use that the glossary reads as names ("javascript" -> Node.js)
             named = t.token in self.proper_nouns_ or t.correction in self.proper_nouns_
+            if named and t.token in self.everyday_names_ and t.token not in query.capitalised:
+                continue  # "go" and "rest" are words; "Go" and "REST" are names
             if not named and t.stem in self.vocabulary_:
                 continue
             stems = list(dict.fromkeys(s for s in (t.stem, *t.expansions) if s in self.name_stems_))
@@ -439,6 +450,7 @@ class Index(QueryReader):
             "related": sorted(self.related_),
             "common_words": sorted(self.common_words_),
             "proper_nouns": sorted(self.proper_nouns_),
+            "everyday_names": sorted(self.everyday_names_),
         }
         return arrays, meta
 
@@ -473,6 +485,7 @@ class Index(QueryReader):
         self.related_ = frozenset(meta["related"])
         self.common_words_ = frozenset(meta["common_words"])
         self.proper_nouns_ = frozenset(meta["proper_nouns"])
+        self.everyday_names_ = frozenset(meta["everyday_names"])
         self._index_phrases()
         self._init_lookups()
         return self.set_alternates(alternates)

@@ -53,6 +53,8 @@ class Query:
     tokens: list[str] = field(default_factory=list)  # every word of the text, lower-cased
     # stem -> weight x IDF for the stems the passages use (set by Index.best_sentence)
     idf_weights: dict[str, float] | None = field(default=None, repr=False, compare=False)
+    # its words the visitor wrote with a capital letter, lower-cased ("Go", "REST")
+    capitalised: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
     # the names it asks about, with their stems (set by Index.names)
     names: list[tuple[str, list[str]]] | None = field(default=None, repr=False, compare=False)
 
@@ -138,9 +140,9 @@ def split_words(text: str) -> tuple[list[str], list[str], list[str]]:
 class QueryReader:
     """The question-reading half of ``Index``. It uses the index's fitted vocabularies
     (``vocabulary_``, ``alt_vocabulary_``, ``raw_vocabulary_``, ``raw_df_``), its glossary
-    (``expansions_``, ``related_``), ``common_words_`` and the parameters ``max_edits``,
-    ``guard_common_words``, ``question_weight``, ``related_factor`` and
-    ``compound_part_weight``."""
+    (``expansions_``, ``related_``), ``common_words_``, ``everyday_names_`` and the
+    parameters ``max_edits``, ``guard_common_words``, ``question_weight``,
+    ``related_factor`` and ``compound_part_weight``."""
 
     def _index_phrases(self) -> None:
         """Multi-word glossary entries, by their first word's Norwegian stem, longest first
@@ -346,13 +348,16 @@ class QueryReader:
                         )
                         phrases.setdefault(i, []).append(term)
 
+        capitalised = frozenset(w.lower() for w in re.findall(r"\b[A-Z][\w.]*", norm))
         cache = self._token_cache
         for i, tok in enumerate(tokens):
             if i in phrases:
                 terms.extend(phrases[i])
             if tok in STOP_WORDS:
                 continue
-            key = (tok, i in covered, tok in names, tok in inside, nb)
+            # "go", "rest": a name of the corpus that is also an everyday word, written as one
+            plain = tok in self.everyday_names_ and tok not in capitalised
+            key = (tok, i in covered, tok in names, tok in inside, nb, plain)
             read = cache.get(key)
             if read is None:
                 read = () if self._swapped_stop_word(tok, nb) else self._read_token(*key)
@@ -368,15 +373,18 @@ class QueryReader:
                 add(st, w)
         for _, s in wholes:
             add(s, 1.0)
-        return Query(text, terms, weights, tokens)
+        return Query(text, terms, weights, tokens, capitalised=capitalised)
 
-    def _read_token(self, tok: str, covered: bool, name: bool, part: bool, nb: bool) -> tuple:
+    def _read_token(
+        self, tok: str, covered: bool, name: bool, part: bool, nb: bool, plain: bool
+    ) -> tuple:
         """What one word of a question is: (stem, known, content, correction, related,
         expansions, weights it adds), given whether a glossary phrase covers it, the visitor
         capitalised it as a name, it is part of a known hyphenated word, and the question may
-        be Norwegian (see _expansions_for)."""
+        be Norwegian (see _expansions_for), and it is a name written as an everyday word
+        ("go", "rest": it then says as little about the topic as a question word)."""
         stem_ = stem(tok)
-        content = tok not in QUESTION_WORDS and not covered
+        content = tok not in QUESTION_WORDS and not covered and not plain
         correction = None
         word, factor = tok, 1.0
         unknown = not self.is_known(stem_) and not self._glossary(tok, nb)[0]

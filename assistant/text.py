@@ -182,6 +182,14 @@ def common_words() -> frozenset[str]:
     return frozenset(words)
 
 
+def everyday_words(words: frozenset[str] | set[str]) -> frozenset[str]:
+    """Those of the words that are everyday English words (Zipf frequency >= 4.5): a name
+    such as Go or REST that is also "go" or "rest" is a name only when written as one."""
+    from wordfreq import zipf_frequency
+
+    return frozenset(w for w in words if zipf_frequency(w, "en") >= 4.5)
+
+
 def content_tokens(tokens: list[str]) -> list[str]:
     """The tokens that are neither stop words nor question words."""
     return [t for t in tokens if t not in STOP_WORDS and t not in QUESTION_WORDS]

@@ -104,6 +104,22 @@ def test_a_passage_that_names_what_the_question_names_comes_first():
     assert idx.search(idx.parse("what is the last step"), k=1).indices[0] == 1
 
 
+def test_a_name_that_is_also_an_everyday_word_is_a_name_only_when_written_as_one():
+    idx = Index().fit(
+        [
+            "We compared Python, Java and Go for the backend.",
+            "To start a project, plan it step by step.",
+            "The REST style and GraphQL both serve APIs.",
+        ]
+    )
+    assert {"go", "rest"} <= idx.everyday_names_ and "graphql" not in idx.everyday_names_
+    verb = idx.parse("how do I go about starting a project")
+    assert idx.names(verb) == [] and not next(t for t in verb.terms if t.token == "go").content
+    assert idx.search(verb, k=1).indices[0] == 1
+    assert [w for w, _ in idx.names(idx.parse("Is Go fast?"))] == ["go"]
+    assert [w for w, _ in idx.names(idx.parse("what is REST"))] == ["rest"]
+
+
 def test_a_word_in_every_passage_weighs_nothing():
     idx = Index().fit(["python web apps", "python data science", "python scripting tools"])
     assert float(idx.idf_[idx.vocabulary_["python"]]) == 0.0
