@@ -121,6 +121,7 @@ class Answerer:
         self._proper = index.proper_nouns_  # names such as Django (see text.proper_nouns)
         self.near_answer = NEAR_ANSWER
         self.same_words = SAME_WORDS
+        self.every_feature = False  # compute features the confidence model does not use
         self._max_idf = float(index.idf_.max()) if len(index.idf_) else 1.0
         self._idf: list[float] = index.idf_.tolist()
         self._first: dict[int, str] = {}
@@ -194,7 +195,7 @@ class Answerer:
             [*query.terms, *context_terms],
             weights,
             query.tokens,
-            capitalised=query.capitalised,
+            names=self.index.names(query),  # the names the question itself asks about
         )
         earlier = self.index.search(prev, k=1, factors=prev_demote)
         gone = 0.0 if any(t in _OTHER for t in tokens) else DEMOTE_ANSWERED
@@ -212,7 +213,9 @@ class Answerer:
     # ------------------------------------------------------------ answering
 
     def features(self, query: Query, ranked, own: Query) -> dict[str, float]:
-        """Answerability features of a ranking (see bench/quality.md)."""
+        """Answerability features of a ranking (see bench/quality.md). "coverage", the one
+        that takes a loop over the words, is computed when the confidence model uses it or
+        every_features is set (bench/calibrate.py)."""
         top = float(ranked.scores[0]) if len(ranked.scores) else 0.0
         second = float(ranked.scores[1]) if len(ranked.scores) > 1 else 0.0
         content = query.content_terms
@@ -221,7 +224,8 @@ class Answerer:
         idf = self._idf
         vocab = self.index.vocabulary_
         matched_idf = total_idf = 0.0
-        if len(ranked.indices):
+        coverage = self.every_feature or "coverage" in self.calibration.names
+        if coverage and len(ranked.indices):
             terms = self.index.passage_terms(int(ranked.indices[0]))
             for t in content:
                 weight = -1.0

@@ -329,27 +329,12 @@ class Index(QueryReader):
         return found
 
     def names(self, query: Query) -> list[tuple[str, list[str]]]:
-        """The names the question itself asks about (not those of an earlier question in a
-        follow-up): each visitor's word with the name stems it may be found by (kept on
-        the query)."""
-        if query.names is not None:
-            return query.names
-        out = []
-        for t in query.terms:
-            if not t.content or query.weights.get(t.stem, 0.0) < 0.85:
-                continue
-            # a name itself ("last" is not "Lasting" though they share a stem), or a word the
-            # passages never use that the glossary reads as names ("javascript" -> Node.js)
-            named = t.token in self.proper_nouns_ or t.correction in self.proper_nouns_
-            if named and t.token in self.everyday_names_ and t.token not in query.capitalised:
-                continue  # "go" and "rest" are words; "Go" and "REST" are names
-            if not named and t.stem in self.vocabulary_:
-                continue
-            stems = list(dict.fromkeys(s for s in (t.stem, *t.expansions) if s in self.name_stems_))
-            if stems:
-                out.append((t.token, stems))
-        query.names = out
-        return out
+        """The names the question asks about: each visitor's word with the name stems it
+        may be found by (read with each word, see QueryReader._read_token; a follow-up's
+        merged query carries the names of the question itself)."""
+        if query.names is None:
+            query.names = [(t.token, list(t.names)) for t in query.terms if t.names]
+        return query.names
 
     def mentions(self, i: int, stems: list[str]) -> bool:
         """Whether passage i mentions one of these stems (in its text or alternates)."""
@@ -759,7 +744,9 @@ class Index(QueryReader):
         else:
             char = char * np.float32(1.0 / math.sqrt(square))
 
-        fused = self.word_weight * word + self.char_weight * char + self.alt_weight * alt
+        fused = word * np.float32(self.word_weight)
+        fused += char * np.float32(self.char_weight)
+        fused += alt * np.float32(self.alt_weight)
         self._by_names(fused, query)
         _adjust(fused, factors, bonus)
         top = np.argsort(-fused, kind="stable")[: max(1, min(k, n))]
@@ -807,11 +794,13 @@ class Index(QueryReader):
         glossary phrase as a whole, not also its words)."""
         terms = self.passage_terms(i)
         out = []
+        phrase = False
         for t in query.terms:
             if t.stem in terms or (t.expansions and not terms.isdisjoint(t.expansions)):
                 if t.token not in out:
                     out.append(t.token)
-        if any(" " in w for w in out):
+                    phrase = phrase or " " in t.token
+        if phrase:
             inside = {p for w in out if " " in w for p in w.split()}
             out = [w for w in out if " " in w or w not in inside]
         return out

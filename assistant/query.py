@@ -12,10 +12,10 @@ from rapidfuzz.distance import OSA
 
 from .text import (
     CHAT_FORMS,
+    FUNCTION_WORDS,
     QUESTION_WORDS,
     STOP_WORDS,
     compounds,
-    language_hits,
     normalize,
     stem,
     stem_nb,
@@ -34,6 +34,7 @@ class QueryTerm:
     expansions: dict[str, float] = field(default_factory=dict)  # stem -> weight
     correction: str | None = None  # corpus word it was corrected to
     related: bool = False  # its expansions are synonyms (related words), not a translation
+    names: tuple[str, ...] = ()  # the corpus's names it asks about, as stems (Index.names)
 
     @property
     def knowledge(self) -> float:
@@ -53,8 +54,6 @@ class Query:
     tokens: list[str] = field(default_factory=list)  # every word of the text, lower-cased
     # stem -> weight x IDF for the stems the passages use (set by Index.best_sentence)
     idf_weights: dict[str, float] | None = field(default=None, repr=False, compare=False)
-    # its words the visitor wrote with a capital letter, lower-cased ("Go", "REST")
-    capitalised: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
     # the names it asks about, with their stems (set by Index.names)
     names: list[tuple[str, list[str]]] | None = field(default=None, repr=False, compare=False)
 
@@ -70,6 +69,27 @@ class Query:
 
 
 _QUESTION_STEMS = frozenset(stem(w) for w in QUESTION_WORDS)
+_CAPITALISED = re.compile(r"\b[A-Z][\w.]*")
+_MID_SENTENCE_NAME = re.compile(r"(?<=[^.!?\s] )[A-Z][a-z]+")
+# function words: 1 English, 2 Norwegian or Danish (bokmål shares many with Danish), 3 both
+_SIDE: dict[str, int] = {}
+for _w in FUNCTION_WORDS["en"]:
+    _SIDE[_w] = 1
+for _w in FUNCTION_WORDS["no"] | FUNCTION_WORDS["da"]:
+    _SIDE[_w] = _SIDE.get(_w, 0) | 2
+
+
+def _maybe_norwegian(tokens: list[str]) -> bool:
+    """False when English function words outnumber Norwegian (or Danish) ones: then an
+    unknown word is not read as a Norwegian word in another form."""
+    english = nordic = 0
+    for t in tokens:
+        side = _SIDE.get(t)
+        if side:
+            english += side & 1
+            nordic += side >> 1
+    return english <= nordic
+
 
 # Norwegian adjective endings: neuter, plural/definite, comparative, superlative
 _ADJECTIVE_ENDINGS = ("este", "ere", "est", "t", "e")
@@ -140,9 +160,10 @@ def split_words(text: str) -> tuple[list[str], list[str], list[str]]:
 class QueryReader:
     """The question-reading half of ``Index``. It uses the index's fitted vocabularies
     (``vocabulary_``, ``alt_vocabulary_``, ``raw_vocabulary_``, ``raw_df_``), its glossary
-    (``expansions_``, ``related_``), ``common_words_``, ``everyday_names_`` and the
-    parameters ``max_edits``, ``guard_common_words``, ``question_weight``,
-    ``related_factor`` and ``compound_part_weight``."""
+    (``expansions_``, ``related_``), ``common_words_``, its names (``proper_nouns_``,
+    ``name_stems_``, ``everyday_names_``) and the parameters ``max_edits``,
+    ``guard_common_words``, ``question_weight``, ``related_factor`` and
+    ``compound_part_weight``."""
 
     def _index_phrases(self) -> None:
         """Multi-word glossary entries, by their first word's Norwegian stem, longest first
@@ -303,13 +324,14 @@ class QueryReader:
         """Tokenise a question, correct unknown words to the corpus vocabulary and add the
         glossary's expansions at a weight below the visitor's own words."""
         norm = normalize(text)
-        tokens = [CHAT_FORMS.get(t, t) for t in tokenize(norm)]
+        tokens = tokenize(norm)
+        if not CHAT_FORMS.keys().isdisjoint(tokens):
+            tokens = [CHAT_FORMS.get(t, t) for t in tokens]
         # an unknown word of an English question is not read as a Norwegian word in another
         # form ("list" is not "lisens" without an ending); a Norwegian or a keyword one may be
-        hits = language_hits(tokens)  # Danish function words too: bokmål shares many
-        nb = hits.get("en", 0) <= max(hits.get("no", 0), hits.get("da", 0))
+        nb = _maybe_norwegian(tokens)
         # names the visitor capitalised mid-sentence ("Rome") are not typos of corpus words
-        names = {w.lower() for w in re.findall(r"(?<=[^.!?\s] )[A-Z][a-z]+", norm)}
+        names = {w.lower() for w in _MID_SENTENCE_NAME.findall(norm)}
         # a hyphenated word the corpus knows ("batteries-included") counts as a word of its
         # own, and its parts as much as they count inside it in the passages
         wholes = [(c, stem(c)) for c in compounds(norm)]
@@ -348,7 +370,10 @@ class QueryReader:
                         )
                         phrases.setdefault(i, []).append(term)
 
-        capitalised = frozenset(w.lower() for w in re.findall(r"\b[A-Z][\w.]*", norm))
+        capitalised: frozenset[str] = frozenset()
+        everyday = not self.everyday_names_.isdisjoint(tokens)
+        if everyday:  # only these need to know
+            capitalised = frozenset(w.lower() for w in _CAPITALISED.findall(norm))
         cache = self._token_cache
         for i, tok in enumerate(tokens):
             if i in phrases:
@@ -356,7 +381,7 @@ class QueryReader:
             if tok in STOP_WORDS:
                 continue
             # "go", "rest": a name of the corpus that is also an everyday word, written as one
-            plain = tok in self.everyday_names_ and tok not in capitalised
+            plain = everyday and tok in self.everyday_names_ and tok not in capitalised
             key = (tok, i in covered, tok in names, tok in inside, nb, plain)
             read = cache.get(key)
             if read is None:
@@ -365,15 +390,15 @@ class QueryReader:
                     cache[key] = read
             if not read:  # a stop word with two letters swapped
                 continue
-            (stem_, known, content, correction, related, expansions, adds) = read
+            (stem_, known, content, correction, related, expansions, adds, named) = read
             terms.append(
-                QueryTerm(tok, stem_, known, content, dict(expansions), correction, related)
+                QueryTerm(tok, stem_, known, content, dict(expansions), correction, related, named)
             )
             for st, w in adds:
                 add(st, w)
         for _, s in wholes:
             add(s, 1.0)
-        return Query(text, terms, weights, tokens, capitalised=capitalised)
+        return Query(text, terms, weights, tokens)
 
     def _read_token(
         self, tok: str, covered: bool, name: bool, part: bool, nb: bool, plain: bool
@@ -416,4 +441,23 @@ class QueryReader:
             for st in stems:
                 expansions[st] = max(w, expansions.get(st, 0.0))
                 adds.append((st, w))
-        return (stem_, known, content, correction, related, tuple(expansions.items()), tuple(adds))
+        names: tuple[str, ...] = ()
+        # a name itself ("last" is not "Lasting" though they share a stem), or a word the
+        # passages never use that the glossary reads as names ("javascript" -> Node.js)
+        if content and (
+            tok in self.proper_nouns_
+            or correction in self.proper_nouns_
+            or (expansions and stem_ not in self.vocabulary_)
+        ):
+            found = (s, stem_, *expansions)
+            names = tuple(dict.fromkeys(x for x in found if x in self.name_stems_))
+        return (
+            stem_,
+            known,
+            content,
+            correction,
+            related,
+            tuple(expansions.items()),
+            tuple(adds),
+            names,
+        )

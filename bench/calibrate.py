@@ -59,6 +59,7 @@ def samples(bot: Assistant, log=print) -> tuple[np.ndarray, np.ndarray, list[str
     rng = random.Random(7)
     rows, labels, questions = [], [], []
     answerer = bot.answerer
+    answerer.every_feature = True  # NAMES may hold features the current model does not use
 
     def add(question: str, label: int) -> None:
         a = answerer.analyze(question, [], 3)
