@@ -30,6 +30,8 @@ _ANAPHORA = frozenset(
     else more further same den det de dem denne dette disse andre annen mer flere""".split()
 )
 _OTHER = frozenset("other others another else more further andre annen flere mer".split())
+# pointing back at several things: "which one", "both", "which of them" after Flask, FastAPI
+_SEVERAL = frozenset("them they their both either these those one ones dem de begge disse".split())
 _GREETINGS = frozenset(
     """hi hello hey hiya yo howdy hei hallo heisann morning evening afternoon thanks thank
     thx ty takk bye goodbye cheers ok okay great cool nice""".split()
@@ -180,9 +182,11 @@ class Answerer:
         weights = dict(query.weights)
         topic = []
         context_terms = []
+        # "and Flask?" after a question about Django: Flask takes Django's place; but not
+        # when the question points back ("which one is better for small APIs?")
+        replace = own_names and not any(t in _ANAPHORA for t in tokens)
         for t in prev.terms:
-            # "and Flask?" after a question about Django: Flask takes Django's place
-            if own_names and t.token in self._proper:
+            if replace and t.token in self._proper:
                 continue
             for s, w in [(t.stem, 1.0 if t.known else 0.0), *t.expansions.items()]:
                 if w and s in prev.weights:
@@ -190,6 +194,17 @@ class Answerer:
             if t.content and (t.known or t.expansions):
                 topic.append(t.token)
                 context_terms.append(t)
+        if any(t in _SEVERAL for t in tokens):
+            # "which of them...": the names of the whole conversation, not only the last turn
+            seen = {t.token for t in context_terms} | own_names
+            for earlier_question in history[:-1]:
+                for t in self.index.parse(earlier_question).terms:
+                    if t.names and t.token not in seen:
+                        seen.add(t.token)
+                        for s in t.names:
+                            weights[s] = max(weights.get(s, 0.0), factor)
+                        topic.append(t.token)
+                        context_terms.append(t)
         merged = Query(
             question,
             [*query.terms, *context_terms],

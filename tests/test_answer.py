@@ -96,6 +96,16 @@ def test_a_greeting_gets_a_greeting_and_suggestions(bot):
     assert len(reply["suggestions"]) == 3
 
 
+def test_a_follow_up_pointing_back_at_several_things_keeps_them_all(bot):
+    history = ["Tell me about Flask", "and FastAPI?"]
+    # "and FastAPI?" replaced Flask; "them" brings back every name of the conversation
+    reply = bot.ask("which of them has everything built in?", history)
+    assert {"flask", "fastapi"} <= set(reply["context"].lower().split())
+    # a name of the new question does not replace the earlier one when it points back
+    reply = bot.ask("which one is better for small APIs?", ["What is Django?"])
+    assert "django" in reply["context"].lower().split()
+
+
 def test_a_follow_up_is_read_with_the_question_before(bot):
     alone = bot.ask("and what about Flask?")
     follow = bot.ask("and what about Flask?", history=["What is Django good for?"])
