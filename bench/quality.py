@@ -6,10 +6,13 @@ judges. Also reported: leave-one-out top-1 on the curated alternates (a ranking 
 uses neither evaluation set).
 
     .venv/bin/python bench/quality.py            # writes bench/results/quality.json
+    .venv/bin/python bench/quality.py --shipped  # every variant with the shipped model
+                                                 # (bench/results/quality_shipped.json)
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from contextlib import contextmanager
@@ -22,6 +25,7 @@ sys.path.insert(0, str(HERE))
 import calibrate  # noqa: E402
 
 from assistant import Assistant  # noqa: E402
+from assistant import answer as answer_module  # noqa: E402
 from assistant import query as query_module  # noqa: E402
 from assistant import text as text_module  # noqa: E402
 from assistant.answer import Answerer, Calibration  # noqa: E402
@@ -54,6 +58,9 @@ VARIANTS: dict[str, dict] = {
     "no name factor (passages naming what the question names)": {"name_factor": 1.0},
     "comparatives not read as their adjective (smaller / small)": {"degree_forms": False},
     "chat spellings of small words not read ('doesnt', 'u')": {"chat_forms": False},
+    "no 'no passage names that' rule (names the best passage lacks)": {"name_rule": False},
+    "no price rule (a price wanted, no amount in the passage)": {"price_rule": False},
+    "English questions' words also read as Norwegian forms": {"language_gate": False},
     "hand-set confidence instead of the fitted one": {"calibration": "hand"},
 }
 
@@ -63,23 +70,33 @@ def tables(options: dict):
     """The word tables switched off for a variant: the degree forms (text.stem) and the
     chat spellings (Index.parse), restored afterwards."""
     degree, chat = dict(text_module._DEGREE), query_module.CHAT_FORMS
+    price, mentions = answer_module._PRICE_WORDS, Index.mentions
+    gate = query_module._maybe_norwegian
     if options.get("degree_forms", True) is False:
         text_module._DEGREE.clear()
         text_module._STEM_CACHE.clear()
     if options.get("chat_forms", True) is False:
         query_module.CHAT_FORMS = {}
+    if options.get("price_rule", True) is False:
+        answer_module._PRICE_WORDS = frozenset()
+    if options.get("name_rule", True) is False:
+        Index.mentions = lambda self, i, stems: True
+    if options.get("language_gate", True) is False:
+        query_module._maybe_norwegian = lambda tokens: True
     try:
         yield
     finally:
         text_module._DEGREE.update(degree)
         text_module._STEM_CACHE.clear()
         query_module.CHAT_FORMS = chat
+        answer_module._PRICE_WORDS, Index.mentions = price, mentions
+        query_module._maybe_norwegian = gate
 
 
 def build(options: dict) -> Assistant:
     """The bundled assistant with one method switched off."""
     answer_options = ("glossary", "history", "calibration", "near_answer")
-    answer_options += ("degree_forms", "chat_forms")
+    answer_options += ("degree_forms", "chat_forms", "price_rule", "name_rule", "language_gate")
     params = {k: v for k, v in options.items() if k not in answer_options}
     bot = Assistant.load(cache_size=0)
     cur = bot.curation
@@ -91,7 +108,9 @@ def build(options: dict) -> Assistant:
     bot.index = index
     bot.answerer = Answerer(index, bot.passages, HAND_SET, title=bot.answerer.title)
     bot.answerer.near_answer = options.get("near_answer", bot.answerer.near_answer)
-    if options.get("calibration") != "hand":
+    if options.get("calibration") == "shipped":
+        bot.answerer.calibration = Calibration.bundled()
+    elif options.get("calibration") != "hand":
         data = calibrate.fit(bot, log=lambda *a: None)
         bot.answerer.calibration = Calibration(
             tuple(data["names"]), tuple(data["coef"]), data["intercept"], data["threshold"]
@@ -128,9 +147,18 @@ def run_variant(name: str, options: dict, lines: dict) -> dict:
 
 
 def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument(
+        "--shipped",
+        action="store_true",
+        help="judge every variant with the shipped confidence model instead of a refit",
+    )
+    args = ap.parse_args()
     lines = article_lines(ROOT / "corpus" / "python-for-backend.txt")
     rows = []
     for name, options in VARIANTS.items():
+        if args.shipped and options.get("calibration") != "hand":
+            options = {**options, "calibration": "shipped"}
         with tables(options):
             row = run_variant(name, options, lines)
         rows.append(row)
@@ -141,7 +169,7 @@ def main() -> int:
             f"fresh C {row['fresh C']['score']:.3f}  loo {row['loo_top1']:.3f}",
             flush=True,
         )
-    out = HERE / "results" / "quality.json"
+    out = HERE / "results" / ("quality_shipped.json" if args.shipped else "quality.json")
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(rows, indent=2) + "\n")
 
