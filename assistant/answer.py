@@ -230,7 +230,7 @@ class Answerer:
     def features(self, query: Query, ranked, own: Query) -> dict[str, float]:
         """Answerability features of a ranking (see bench/quality.md). "coverage", the one
         that takes a loop over the words, is computed when the confidence model uses it or
-        every_features is set (bench/calibrate.py)."""
+        every_feature is set (bench/calibrate.py)."""
         top = float(ranked.scores[0]) if len(ranked.scores) else 0.0
         second = float(ranked.scores[1]) if len(ranked.scores) > 1 else 0.0
         content = query.content_terms

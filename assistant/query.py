@@ -170,6 +170,7 @@ class QueryReader:
         (so "kommer i gang" meets "komme i gang"); and the translations by Norwegian stem
         ("rammeverkene" meets "rammeverk")."""
         self._phrases: dict[str, list[tuple[str, list[str], list[str]]]] = {}
+        self._phrase_starts: dict[str, list] = {}  # a word -> _phrases of its stem (cache)
         for phrase in sorted((k for k in self.expansions_ if " " in k), key=len, reverse=True):
             words = [stem_nb(w) for w in phrase.split()]
             stems = [
@@ -350,7 +351,12 @@ class QueryReader:
         # it is ("hva er" -> "what is"); its words stop counting one by one
         phrases: dict[int, list[QueryTerm]] = {}
         for i, first in enumerate(tokens):  # multi-word entries: "hva er", "kunstig intelligens"
-            for phrase, words, stems in self._phrases.get(stem_nb(first), ()):
+            starting = self._phrase_starts.get(first)
+            if starting is None:  # the phrases a word may start, by its Norwegian stem
+                starting = self._phrases.get(stem_nb(first), ())
+                if len(self._phrase_starts) < 100_000:
+                    self._phrase_starts[first] = starting
+            for phrase, words, stems in starting:
                 end = _phrase_end(tokens, i, words)
                 if end:
                     covered.update(range(i, end))
