@@ -311,19 +311,19 @@ class Index(QueryReader):
                 self._terms_cache[i] = found
         return found
 
-    def _mentioning(self, s: str) -> np.ndarray:
+    def _mentioning(self, s: str) -> frozenset[int]:
         """The passages that mention the stem s, in their text or their alternates (cached
         until the alternates change)."""
         found = self._mentions.get(s)
         if found is None:
-            parts = []
+            rows: list[int] = []
             j = self.vocabulary_.get(s)
             if j is not None:
-                parts.append(self.word_.rows_with(j))
+                rows.extend(self.word_.rows_with(j).tolist())
             a = self.alt_vocabulary_.get(s)
             if a is not None and self.alt_ is not None:
-                parts.append(self.alt_pool_owner_[self.alt_pool_.rows_with(a)])
-            found = np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
+                rows.extend(self.alt_pool_owner_[self.alt_pool_.rows_with(a)].tolist())
+            found = frozenset(rows)
             if len(self._mentions) < 2_000:
                 self._mentions[s] = found
         return found
@@ -338,15 +338,7 @@ class Index(QueryReader):
 
     def mentions(self, i: int, stems: list[str]) -> bool:
         """Whether passage i mentions one of these stems (in its text or alternates)."""
-        for s in stems:
-            found = self._mention_sets.get(s)
-            if found is None:
-                found = frozenset(self._mentioning(s).tolist())
-                if len(self._mention_sets) < 2_000:
-                    self._mention_sets[s] = found
-            if i in found:
-                return True
-        return False
+        return any(i in self._mentioning(s) for s in stems)
 
     def _name_row(self, s: str) -> np.ndarray:
         """Each passage's score factor for one name: 1 where it is mentioned, name_factor
@@ -354,7 +346,7 @@ class Index(QueryReader):
         row = self._name_rows.get(s)
         if row is None:
             row = np.full(self.n_passages_, self.name_factor, dtype=np.float32)
-            row[self._mentioning(s)] = 1.0
+            row[list(self._mentioning(s))] = 1.0
             if self.n_passages_ <= 10_000 and len(self._name_rows) < 2_000:
                 self._name_rows[s] = row
         return row
@@ -479,9 +471,8 @@ class Index(QueryReader):
         """(Re)build the alternate-question channel alone; cheap, so staff teaching is instant."""
         alternates = [(int(i), q) for i, q in alternates if 0 <= int(i) < self.n_passages_]
         self.alternates_ = alternates
-        self._mentions: dict[str, np.ndarray] = {}  # stem -> passages naming it
+        self._mentions: dict[str, frozenset[int]] = {}  # stem -> passages naming it
         self._name_rows: dict[str, np.ndarray] = {}  # stem -> score factors (_name_row)
-        self._mention_sets: dict[str, frozenset[int]] = {}  # stem -> passages (mentions)
         self._build_dictionary()
         # a question asked with the very words of an alternate (taught ones last: they win)
         self._phrasings: dict[frozenset[str], int] = {}
