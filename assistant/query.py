@@ -12,10 +12,10 @@ from rapidfuzz.distance import OSA
 
 from .text import (
     CHAT_FORMS,
-    FUNCTION_WORDS,
     QUESTION_WORDS,
     STOP_WORDS,
     compounds,
+    language_hits,
     normalize,
     stem,
     stem_nb,
@@ -71,24 +71,14 @@ class Query:
 _QUESTION_STEMS = frozenset(stem(w) for w in QUESTION_WORDS)
 _CAPITALISED = re.compile(r"\b[A-Z][\w.]*")
 _MID_SENTENCE_NAME = re.compile(r"(?<=[^.!?\s] )[A-Z][a-z]+")
-# function words: 1 English, 2 Norwegian or Danish (bokmål shares many with Danish), 3 both
-_SIDE: dict[str, int] = {}
-for _w in FUNCTION_WORDS["en"]:
-    _SIDE[_w] = 1
-for _w in FUNCTION_WORDS["no"] | FUNCTION_WORDS["da"]:
-    _SIDE[_w] = _SIDE.get(_w, 0) | 2
 
 
 def _maybe_norwegian(tokens: list[str]) -> bool:
-    """False when English function words outnumber Norwegian (or Danish) ones: then an
-    unknown word is not read as a Norwegian word in another form."""
-    english = nordic = 0
-    for t in tokens:
-        side = _SIDE.get(t)
-        if side:
-            english += side & 1
-            nordic += side >> 1
-    return english <= nordic
+    """False when English function words outnumber Norwegian (or Danish, which bokmål
+    shares many with) ones: then an unknown word is not read as a Norwegian word in
+    another form."""
+    hits = language_hits(tokens)
+    return hits.get("en", 0) <= max(hits.get("no", 0), hits.get("da", 0))
 
 
 # Norwegian adjective endings: neuter, plural/definite, comparative, superlative

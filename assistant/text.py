@@ -84,10 +84,10 @@ CHAT_FORMS = {
     "abt": "about",
     **dict.fromkeys(["bc", "cuz", "coz", "cos"], "because"),
     **dict.fromkeys(["thx", "tx", "tnx", "ty", "thanx"], "thanks"),
-    **dict.fromkeys(["im", "ive", "i'd", "id"], "i"),
+    **dict.fromkeys(["im", "ive", "i'd"], "i"),  # not "id": an ID
     **dict.fromkeys(["youre", "you're", "youve", "you've"], "you"),
     **dict.fromkeys(["theyre", "they're"], "they"),
-    **dict.fromkeys(["were", "we're", "weve", "we've"], "we"),
+    **dict.fromkeys(["we're", "weve", "we've"], "we"),  # not "were": a word of its own
     **dict.fromkeys(["thats", "theres", "heres"], "that"),
     **{
         f"{verb}{end}": verb
@@ -100,8 +100,6 @@ CHAT_FORMS = {
     **dict.fromkeys(["shouldnt", "shouldn't"], "should"),
     **dict.fromkeys(["wont", "won't"], "will"),
 }
-del CHAT_FORMS["were"]  # a word of its own ("were"), not "we're"
-del CHAT_FORMS["id"]  # an ID
 
 _STEMMER = snowballstemmer.stemmer("english")
 
