@@ -120,7 +120,6 @@ class Answerer:
         self.passages = passages
         self.calibration = calibration or Calibration.bundled()
         self.title = title
-        self._proper = index.proper_nouns_  # names such as Django (see text.proper_nouns)
         self.near_answer = NEAR_ANSWER
         self.same_words = SAME_WORDS
         self.every_feature = False  # compute features the confidence model does not use
@@ -176,7 +175,7 @@ class Answerer:
         if not prev.content_terms:
             return query, "", {}, None
         own_known = [t for t in query.content_terms if t.known or t.expansions]
-        own_names = {t.token for t in own_known if t.token in self._proper}
+        own_names = {t.token for t in own_known if t.names}  # Flask, Node.js (Index.names)
         # the earlier question's words weigh less when the new one brings its own topic
         factor = CONTEXT_WEIGHT if not own_known else CONTEXT_WEIGHT / 2
         weights = dict(query.weights)
@@ -186,7 +185,7 @@ class Answerer:
         # when the question points back ("which one is better for small APIs?")
         replace = own_names and not any(t in _ANAPHORA for t in tokens)
         for t in prev.terms:
-            if replace and t.token in self._proper:
+            if replace and t.names:
                 continue
             for s, w in [(t.stem, 1.0 if t.known else 0.0), *t.expansions.items()]:
                 if w and s in prev.weights:
