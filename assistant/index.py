@@ -648,7 +648,7 @@ class Index(QueryReader):
                     ] + self.pool_weight * pooled
 
         char = np.zeros(n, np.float32)
-        char_tokens = [t.token for t in query.terms if t.content or t.known]
+        char_tokens = [t.token for t in query.terms if t.spelled]
         cidx, cw = self._encode_chars(char_tokens)
         if len(cidx):
             if self.char_.dense is not None:
@@ -726,7 +726,7 @@ class Index(QueryReader):
         char = None
         square = 0.0
         for t in query.terms:
-            if t.content or t.known:
+            if t.spelled:
                 row_, sq = self._char_row(t.token)
                 char = row_ if char is None else char + row_
                 square += sq

@@ -37,6 +37,12 @@ class QueryTerm:
     names: tuple[str, ...] = ()  # the corpus's names it asks about, as stems (Index.names)
 
     @property
+    def spelled(self) -> bool:
+        """Whether its spelling is scored (the char channel): a topic or corpus word; a
+        glossary phrase is scored by its words, which are terms of their own."""
+        return (self.content or self.known) and " " not in self.token
+
+    @property
     def knowledge(self) -> float:
         """1 for a corpus word or a translated one, 0.5 for a word with related words only."""
         if self.known or (self.expansions and not self.related):
