@@ -25,7 +25,10 @@ import scipy.sparse as sp
 
 from .query import Query, QueryReader, QueryTerm, phrasing_key, split_words
 from .text import (
+    COMPARING_WORDS,
+    RANKING_WORDS,
     common_words,
+    contrasts,
     everyday_words,
     normalize,
     proper_nouns,
@@ -168,6 +171,7 @@ class Index(QueryReader):
         guard_common_words: bool = True,
         compound_part_weight: float = 0.5,
         name_factor: float = 0.7,
+        contrast_factor: float = 0.8,
     ):
         self.word_weight = word_weight
         self.char_weight = char_weight
@@ -188,6 +192,10 @@ class Index(QueryReader):
         # a question that names something (Flask, Node.js, Kubernetes) is about it: a passage
         # that mentions none of the names it asks about scores this factor of its score
         self.name_factor = name_factor
+        # a question that compares wants a passage that compares: one with no contrast word
+        # ("than", "however", "whereas"; text.CONTRAST_WORDS) in its text or its alternates
+        # scores this factor of its score
+        self.contrast_factor = contrast_factor
 
     def get_params(self) -> dict:
         """The constructor's parameters, as given."""
@@ -290,6 +298,7 @@ class Index(QueryReader):
         self._sentence_cache: dict[int, list[tuple[str, frozenset[str]]]] = {}
         self._sentence_stems: dict[int, dict[str, list[int]]] = {}  # stem -> its sentences
         self._terms_cache: dict[int, frozenset[str]] = {}
+        self._text_contrasts: np.ndarray | None = None  # _contrast_row
         # the stems of the corpus's names (see text.proper_nouns), but not those nearly every
         # passage has ("Python" in an article about Python)
         df = np.bincount(self.word_.csr.indices, minlength=len(self.vocabulary_))
@@ -368,6 +377,36 @@ class Index(QueryReader):
         if len(names) > 1:
             scale *= np.float32(1.0 / len(names))
         fused *= scale
+
+    def comparing(self, query: Query) -> bool:
+        """Whether the question compares things: "vs", "differ", "compare", "than" (or their
+        Norwegian), or "better"/"worse" beside a name ("Is Node.js a better pick…")."""
+        words = set(query.tokens)
+        words.update(t.correction for t in query.terms if t.correction)
+        if not words.isdisjoint(COMPARING_WORDS):
+            return True
+        return not words.isdisjoint(RANKING_WORDS) and bool(self.names(query))
+
+    def _contrast_row(self) -> np.ndarray:
+        """Each passage's score factor for a comparing question: 1 where its text or one of
+        its alternates has a contrast word, contrast_factor elsewhere (cached until the
+        alternates change)."""
+        if self._contrasts is None:
+            if self._text_contrasts is None:  # texts never change: read once
+                self._text_contrasts = np.fromiter(
+                    map(contrasts, self.texts_), dtype=bool, count=self.n_passages_
+                )
+            row = np.where(self._text_contrasts, 1.0, self.contrast_factor).astype(np.float32)
+            row[[i for i, q in self.alternates_ if contrasts(q)]] = 1.0
+            self._contrasts = row
+        return self._contrasts
+
+    def _focus(self, fused: np.ndarray, query: Query) -> None:
+        """What the question asks about and what kind of answer it wants, as score factors:
+        the names it asks about (_by_names) and, for a comparison, passages that compare."""
+        self._by_names(fused, query)
+        if self.contrast_factor != 1.0 and self.comparing(query):
+            fused *= self._contrast_row()
 
     def sentences(self, i: int) -> list[tuple[str, frozenset[str]]]:
         """Passage i's sentences with their stems, split on first use."""
@@ -473,6 +512,7 @@ class Index(QueryReader):
         self.alternates_ = alternates
         self._mentions: dict[str, frozenset[int]] = {}  # stem -> passages naming it
         self._name_rows: dict[str, np.ndarray] = {}  # stem -> score factors (_name_row)
+        self._contrasts: np.ndarray | None = None  # _contrast_row
         self._build_dictionary()
         # a question asked with the very words of an alternate (taught ones last: they win)
         self._phrasings: dict[frozenset[str], int] = {}
@@ -662,7 +702,7 @@ class Index(QueryReader):
                     char[rows] = self.char_.score_rows(rows, cidx, cw)
 
         fused = self.word_weight * word + self.char_weight * char + self.alt_weight * alt
-        self._by_names(fused, query)
+        self._focus(fused, query)
         _adjust(fused, factors, bonus)
         k = max(1, min(k, n))
         if n > 4 * k + 64:  # large corpora: partition first, then order the few
@@ -738,7 +778,7 @@ class Index(QueryReader):
         fused = word * np.float32(self.word_weight)
         fused += char * np.float32(self.char_weight)
         fused += alt * np.float32(self.alt_weight)
-        self._by_names(fused, query)
+        self._focus(fused, query)
         _adjust(fused, factors, bonus)
         top = np.argsort(-fused, kind="stable")[: max(1, min(k, n))]
         top = top[fused[top] >= 0]

@@ -56,6 +56,9 @@ VARIANTS: dict[str, dict] = {
     "follow-ups without the reading-order prior": {"near_answer": 0.0},
     "hyphenated words' parts at full weight": {"compound_part_weight": 1.0},
     "no name factor (passages naming what the question names)": {"name_factor": 1.0},
+    "no comparison factor (a comparing question, passages that compare)": {
+        "contrast_factor": 1.0
+    },
     "comparatives not read as their adjective (smaller / small)": {"degree_forms": False},
     "chat spellings of small words not read ('doesnt', 'u')": {"chat_forms": False},
     "no 'no passage names that' rule (names the best passage lacks)": {"name_rule": False},

@@ -104,6 +104,31 @@ def test_a_passage_that_names_what_the_question_names_comes_first():
     assert idx.search(idx.parse("what is the last step"), k=1).indices[0] == 1
 
 
+def test_a_question_that_compares_prefers_a_passage_that_compares():
+    texts = [
+        "Our Rust services reach the Elixir services of other teams over different protocols "
+        "and message queues.",
+        "Rust offers raw speed, whereas Elixir excels at many connections.",
+        "Docker packs different services into images.",
+        "Tests run on different machines.",
+    ]
+    q = "How does Rust differ from Elixir?"
+    plain = Index(contrast_factor=1.0).fit(texts)
+    idx = Index().fit(texts)
+    # "differ" meets "different" (one stem), so on words the first passage wins; the
+    # question compares, and the second is the one that weighs one against the other
+    assert plain.search(plain.parse(q), k=1).indices[0] == 0
+    assert idx.comparing(idx.parse(q)) and idx.search(idx.parse(q), k=1).indices[0] == 1
+    for text in ("rust vs elixir", "Is Rust better than Elixir?", "Er Rust bedre enn Elixir?"):
+        assert idx.comparing(idx.parse(text)), text
+    # "better" compares only beside a name or "than"; "different" never does
+    for text in ("better speed for services", "different protocols", "How does Rust work?"):
+        assert not idx.comparing(idx.parse(text)), text
+    # a passage taught a comparing question counts as one that compares
+    taught = Index().fit(texts, alternates=[(0, "Which one is faster than the other?")])
+    assert taught.search(taught.parse(q), k=1).indices[0] == 0
+
+
 def test_a_name_that_is_also_an_everyday_word_is_a_name_only_when_written_as_one():
     idx = Index().fit(
         [
