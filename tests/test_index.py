@@ -14,6 +14,16 @@ TEXTS = [
 ]
 
 
+def first(index: Index, question: str) -> int:
+    """The passage the index ranks first for a question."""
+    return int(index.search(index.parse(question), k=1).indices[0])
+
+
+def without_and_with(texts: list[str], question: str, **off) -> tuple[int, int]:
+    """The passage ranked first with a method switched off (``off``), then with it on."""
+    return first(Index(**off).fit(texts), question), first(Index().fit(texts), question)
+
+
 def fitted(**kw) -> Index:
     return Index(**kw).fit(TEXTS, alternates=[(1, "Which framework is tiny?")])
 
@@ -93,15 +103,11 @@ def test_a_passage_that_names_what_the_question_names_comes_first():
         "Small APIs and large APIs get automatic API documentation.",
         "Django ships an admin. Kubernetes runs containers.",
     ]
-    q = "Does Flask document small APIs?"
-    plain = Index(name_factor=1.0).fit(texts)
-    named = Index().fit(texts)
     # on words alone the passage with more of them wins; the one naming Flask is the answer
-    assert plain.search(plain.parse(q), k=1).indices[0] == 1
-    assert named.search(named.parse(q), k=1).indices[0] == 0
+    assert without_and_with(texts, "Does Flask document small APIs?", name_factor=1.0) == (1, 0)
     # a common word sharing a name's stem is not a name ("last" / "Lasting Dynamics")
     idx = Index().fit(["At Lasting Dynamics we test.", "The last step is testing.", *texts])
-    assert idx.search(idx.parse("what is the last step"), k=1).indices[0] == 1
+    assert first(idx, "what is the last step") == 1
 
 
 def test_a_question_that_compares_prefers_a_passage_that_compares():
@@ -113,12 +119,11 @@ def test_a_question_that_compares_prefers_a_passage_that_compares():
         "Tests run on different machines.",
     ]
     q = "How does Rust differ from Elixir?"
-    plain = Index(contrast_factor=1.0).fit(texts)
-    idx = Index().fit(texts)
     # "differ" meets "different" (one stem), so on words the first passage wins; the
     # question compares, and the second is the one that weighs one against the other
-    assert plain.search(plain.parse(q), k=1).indices[0] == 0
-    assert idx.comparing(idx.parse(q)) and idx.search(idx.parse(q), k=1).indices[0] == 1
+    assert without_and_with(texts, q, contrast_factor=1.0) == (0, 1)
+    idx = Index().fit(texts)
+    assert idx.comparing(idx.parse(q))
     for text in ("rust vs elixir", "Is Rust better than Elixir?", "Er Rust bedre enn Elixir?"):
         assert idx.comparing(idx.parse(text)), text
     # "better" compares only beside a name or "than"; "different" never does
@@ -126,7 +131,7 @@ def test_a_question_that_compares_prefers_a_passage_that_compares():
         assert not idx.comparing(idx.parse(text)), text
     # a passage taught a comparing question counts as one that compares
     taught = Index().fit(texts, alternates=[(0, "Which one is faster than the other?")])
-    assert taught.search(taught.parse(q), k=1).indices[0] == 0
+    assert first(taught, q) == 0
 
 
 def test_a_name_that_is_also_an_everyday_word_is_a_name_only_when_written_as_one():
@@ -152,9 +157,9 @@ def test_a_word_in_every_passage_weighs_nothing():
 
 def test_alternate_questions_find_their_passage_and_can_be_replaced():
     idx = fitted()
-    assert idx.search(idx.parse("which framework is tiny"), k=1).indices[0] == 1
+    assert first(idx, "which framework is tiny") == 1
     idx.set_alternates([(3, "how do I run many copies of my app")])
-    assert idx.search(idx.parse("run many copies of my app"), k=1).indices[0] == 3
+    assert first(idx, "run many copies of my app") == 3
 
 
 def test_glossary_expansions_reach_corpus_words_below_the_originals():
@@ -184,7 +189,7 @@ def test_inflected_norwegian_words_and_compounds_meet_the_glossary():
     assert translated("rammeverkene") == {"framework"}  # definite plural
     assert translated("stabilt") == {"stabl"}  # neuter adjective -> "stable"
     assert translated("sikkerhetsfunksjoner") == {"secur", "featur"}  # compound with -s-
-    assert idx.search(idx.parse("hvordan kommer jeg i gang"), k=1).indices[0] == 1
+    assert first(idx, "hvordan kommer jeg i gang") == 1
     # words that are not a form of a glossary entry stay unknown, and so do English words
     assert translated("kokebok") == set()
     assert translated("frameworks") == set()
