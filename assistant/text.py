@@ -42,7 +42,9 @@ STOP_WORDS = frozenset(
     i me my mine we us our ours you your yours he him his she her hers it its they them their
     theirs this that these those there here will would shall should can could may might must
     not no yes very just also too about tell please s t ll re ve d m some any own same such
-    let lets let's i'm i've it's that's what's there's""".split()
+    let lets let's i'm i've it's that's what's there's
+    between among through during again off under down
+    ok okay hi hey hello thanks thank yeah yep""".split()
 )
 
 # Norwegian function words, so that a Norwegian question's topic words stand out.
@@ -52,7 +54,7 @@ NORWEGIAN_STOP_WORDS = frozenset(
     blir være var dette disse meg deg hos enn slik nok ser kommer får gjør går bør må
     dere deres vår våre sånn mellom så man hvis mot uten før gjennom ved noen ingen hver
     blant innen selv da nå ha hatt litt fortell forklar vennligst gi gir ga gitt
-    egen eget egne""".split()
+    egen eget egne hei hallo takk ja nei""".split()
 )
 STOP_WORDS = STOP_WORDS | NORWEGIAN_STOP_WORDS
 

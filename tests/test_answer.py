@@ -170,10 +170,14 @@ def test_typos_and_norwegian_reach_the_passage(bot):
         ("can u tell me about django", "Django"),
         ("wat is flask", "Flask"),
         ("pls explain fastapi", "FastAPI"),
+        ("ok and what is flask then", "Flask"),
+        ("hi what about kubernetes?", "Kubernetes"),
+        ("hei, hva er django?", "Django"),
     ],
 )
 def test_chat_spellings_of_small_words_are_not_unknown_topics(bot, question, passage_word):
-    # contractions without apostrophes and phone shorthand are the words they stand for
+    # contractions without apostrophes and phone shorthand are the words they stand for;
+    # greetings and "ok" are no topic ("The article doesn't mention ok.")
     reply = bot.ask(question)
     assert reply["answered"], reply["message"]
     assert passage_word in top_text(reply)
