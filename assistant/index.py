@@ -26,7 +26,6 @@ import scipy.sparse as sp
 from .query import Query, QueryReader, QueryTerm, phrasing_key, split_words
 from .text import (
     COMPARING_WORDS,
-    RANKING_WORDS,
     common_words,
     contrasts,
     everyday_words,
@@ -379,13 +378,14 @@ class Index(QueryReader):
         fused *= scale
 
     def comparing(self, query: Query) -> bool:
-        """Whether the question compares things: "vs", "differ", "compare", "than" (or their
-        Norwegian), or "better"/"worse" beside a name ("Is Node.js a better pick…")."""
+        """Whether the question compares things the corpus names: "vs", "differ", "compare",
+        "than", "better", "worse" (or their Norwegian) beside a name ("How does Node.js differ
+        from Python?", "Is Node.js a better pick…"). Without a name it is left alone: in the
+        Python docs, "dict vs set" went to the heading "Text Vs. Data Instead Of Unicode
+        Vs. 8-bit", the one short passage that compares."""
         words = set(query.tokens)
         words.update(t.correction for t in query.terms if t.correction)
-        if not words.isdisjoint(COMPARING_WORDS):
-            return True
-        return not words.isdisjoint(RANKING_WORDS) and bool(self.names(query))
+        return not words.isdisjoint(COMPARING_WORDS) and bool(self.names(query))
 
     def _contrast_row(self) -> np.ndarray:
         """Each passage's score factor for a comparing question: 1 where its text or one of

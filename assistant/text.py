@@ -66,24 +66,23 @@ QUESTION_WORDS = frozenset(
     other another else one ones way get got make makes made know need want like
     hva hvordan hvorfor hvilke hvilken hvilket hvem når hvor mer mest flere andre annen
     mange mye slags type typer bruk lage god gode
-    explain explained describe summarize summarise overview
+    explain explained describe summarize summarise overview vs versus
     say says said article articles post blog text mention mentions mentioned talk talks
     discuss discusses cover covers write writes written
     sier si artikkelen artikkel artikler innlegget innlegg teksten nevner nevnt skriver""".split()
 )
 
-# A question that compares ("How does Node.js differ from Python?", "django vs flask", "Er
-# Python bedre enn Java?") wants a passage that compares (Index.comparing): these words say
-# so in any question; RANKING_WORDS only beside a name or "than" ("Is Node.js a better pick
-# for chat?", not "better performance"); CONTRAST_WORDS mark a passage, or one of its
-# questions, that weighs one thing against another. "different" is no contrast: Snowball
-# stems it as "differ", and "different backend stacks" compares nothing.
+# A question that compares named things ("How does Node.js differ from Python?", "django vs
+# flask", "Is Node.js a better pick for chat?", "Er Python bedre enn Java?") wants a passage
+# that compares (Index.comparing); CONTRAST_WORDS mark a passage, or one of its questions,
+# that weighs one thing against another. "different" is no contrast: Snowball stems it as
+# "differ", and "different backend stacks" compares nothing.
 COMPARING_WORDS = frozenset(
     """compare compared compares comparing comparison differ differs difference differences
-    vs versus than instead sammenlign sammenligne sammenlignet sammenlignes sammenligning
-    forskjell forskjellen forskjellene enn fremfor framfor istedenfor""".split()
+    vs versus than instead better worse sammenlign sammenligne sammenlignet sammenlignes
+    sammenligning forskjell forskjellen forskjellene enn fremfor framfor istedenfor bedre
+    dårligere verre""".split()
 )
-RANKING_WORDS = frozenset("better worse bedre dårligere verre".split())
 CONTRAST_WORDS = frozenset(
     """than better worse compared comparison unlike whereas however versus vs excels
     outperform outperforms instead rather enn bedre dårligere derimot""".split()
