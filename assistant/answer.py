@@ -34,8 +34,10 @@ _OTHER = frozenset("other others another else more further andre annen flere mer
 _SEVERAL = frozenset("them they their both either these those one ones dem de begge disse".split())
 _GREETINGS = frozenset(
     """hi hello hey hiya yo howdy hei hallo heisann morning evening afternoon thanks thank
-    thx ty takk bye goodbye cheers ok okay great cool nice""".split()
+    thx ty takk tusen bye goodbye hadet adjø cheers ok okay great cool nice""".split()
 )
+_THANKS = frozenset("thanks thank thx ty takk tusen cheers".split())
+_BYE = frozenset("bye goodbye hadet adjø".split())
 # A question asking for a price, a fee or a pay (English or Norwegian) wants an amount of
 # money: "How much does it cost...", "What's the price of...", "Hva koster...".
 _ASKS_PRICE = re.compile(
@@ -307,6 +309,10 @@ class Answerer:
         content = a.own.content_terms
         unknown = [t.token for t in content if not (t.known or t.expansions)]
         if a.tokens and all(t in _GREETINGS or t in STOP_WORDS for t in a.tokens):
+            if not _BYE.isdisjoint(a.tokens):
+                return False, 0.0, f"Goodbye! Come back with any question about “{self.title}”:"
+            if not _THANKS.isdisjoint(a.tokens):
+                return False, 0.0, f"You're welcome! Anything else about “{self.title}”?"
             return False, 0.0, f"Hello! I answer questions about “{self.title}”. Try one of these:"
         if not content and not a.topic:
             return False, 0.0, "Could you say a little more? Ask about a topic of the article."

@@ -89,10 +89,20 @@ def test_a_question_that_is_a_glossary_phrase_is_answered(bot, question, phrase)
     assert not set(phrase.split()) & set(reply["answers"][0]["matched_terms"])
 
 
-def test_a_greeting_gets_a_greeting_and_suggestions(bot):
-    reply = bot.ask("hello")
+@pytest.mark.parametrize(
+    ("said", "reply_start"),
+    [
+        ("hello", "Hello"),
+        ("hei!", "Hello"),
+        ("ok thanks!", "You're welcome"),
+        ("takk", "You're welcome"),
+        ("thanks, bye", "Goodbye"),
+    ],
+)
+def test_a_greeting_gets_a_greeting_and_suggestions(bot, said, reply_start):
+    reply = bot.ask(said)
     assert reply["answered"] is False
-    assert reply["message"].startswith("Hello")
+    assert reply["message"].startswith(reply_start)
     assert len(reply["suggestions"]) == 3
 
 
