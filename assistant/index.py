@@ -191,9 +191,9 @@ class Index(QueryReader):
         # a question that names something (Flask, Node.js, Kubernetes) is about it: a passage
         # that mentions none of the names it asks about scores this factor of its score
         self.name_factor = name_factor
-        # a question that compares wants a passage that compares: one with no contrast word
-        # ("than", "however", "whereas"; text.CONTRAST_WORDS) in its text or its alternates
-        # scores this factor of its score
+        # a question that compares named things wants a passage that compares (comparing):
+        # one with no contrast word ("than", "however", "whereas"; text.CONTRAST_WORDS) in
+        # its text or its alternates scores this factor of its score
         self.contrast_factor = contrast_factor
 
     def get_params(self) -> dict:
