@@ -38,6 +38,7 @@ SETS = {
     "norwegian": HERE / "questions" / "norwegian.jsonl",
     "fresh": HERE / "questions" / "fresh.jsonl",
     "fresh C": HERE / "questions" / "fresh_c.jsonl",
+    "fresh D": HERE / "questions" / "fresh_d.jsonl",
 }
 HAND_SET = Calibration(("top", "margin", "known", "unknown"), (6.0, 4.0, 3.0, -1.0), -4.5, 0.5)
 
@@ -169,7 +170,8 @@ def main() -> int:
         print(
             f"{name:48} dev {d['score']:.3f}  held-out {h['score']:.3f}  "
             f"norwegian {n['score']:.3f}  fresh {f['score']:.3f}  "
-            f"fresh C {row['fresh C']['score']:.3f}  loo {row['loo_top1']:.3f}",
+            f"fresh C {row['fresh C']['score']:.3f}  fresh D {row['fresh D']['score']:.3f}  "
+            f"loo {row['loo_top1']:.3f}",
             flush=True,
         )
     out = HERE / "results" / ("quality_shipped.json" if args.shipped else "quality.json")
@@ -179,9 +181,9 @@ def main() -> int:
     print(
         "\n| variant | dev overall | dev hit@1 | dev oos refused | held-out overall | "
         "held-out hit@1 | held-out oos refused | held-out unanswered | fresh Norwegian | "
-        "fresh other kinds | fresh C | alternates LOO top-1 |"
+        "fresh other kinds | fresh C | fresh D | alternates LOO top-1 |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         d, h = r["dev"], r["held-out"]
         print(
@@ -189,7 +191,8 @@ def main() -> int:
             f"{d['oos_rejected']:.3f} | {h['score']:.3f} | {h['hit1_inscope']:.3f} | "
             f"{h['oos_rejected']:.3f} | {h['inscope_unanswered']:.3f} | "
             f"{r['norwegian']['score']:.3f} | {r['fresh']['score']:.3f} | "
-            f"{r['fresh C']['score']:.3f} | {r['loo_top1']:.3f} |"
+            f"{r['fresh C']['score']:.3f} | {r['fresh D']['score']:.3f} | "
+            f"{r['loo_top1']:.3f} |"
         )
     return 0
 

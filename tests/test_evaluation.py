@@ -34,8 +34,8 @@ def test_dev_set_stays_above_its_floor(bot):
     if not DEV.is_file():
         pytest.fail(f"the shared dev set is missing: {DEV}")
     r = report(bot, DEV)
-    assert r["score"] >= 0.91, r["misses"]
-    assert r["hit1_inscope"] >= 0.90
+    assert r["score"] >= 0.93, r["misses"]
+    assert r["hit1_inscope"] >= 0.92
     assert r["oos_rejected"] >= 0.83
     assert r["inscope_unanswered"] <= 0.05
     assert min(r["by_kind"].values()) >= 0.75, r["by_kind"]
@@ -50,10 +50,17 @@ def test_held_out_set_stays_above_its_floor(bot):
 
 
 @pytest.mark.parametrize(
-    ("name", "floor"), [("norwegian.jsonl", 0.85), ("fresh.jsonl", 0.77), ("fresh_c.jsonl", 0.57)]
+    ("name", "floor"),
+    [
+        ("norwegian.jsonl", 0.85),
+        ("fresh.jsonl", 0.80),
+        ("fresh_c.jsonl", 0.60),
+        ("fresh_d.jsonl", 0.78),
+    ],
 )
 def test_fresh_question_sets_stay_above_their_floors(bot, name, floor):
-    """Questions written after the held-out set had been studied (bench/quality.md)."""
+    """Questions written after the held-out set had been studied (bench/quality.md); set D
+    by a helper shown only the article."""
     r = report(bot, HELD_OUT.parent / name)
     assert r["score"] >= floor, r["by_kind"]
 

@@ -46,6 +46,7 @@ SETS = {
     "norwegian": ROOT / "bench" / "questions" / "norwegian.jsonl",
     "fresh": ROOT / "bench" / "questions" / "fresh.jsonl",
     "fresh_c": ROOT / "bench" / "questions" / "fresh_c.jsonl",
+    "fresh_d": ROOT / "bench" / "questions" / "fresh_d.jsonl",
 }
 TUNE_ON = "dev"
 EMBED_PY = HERE / ".venv-embed" / "bin" / "python"
