@@ -44,7 +44,7 @@ STOP_WORDS = frozenset(
     not no yes very just also too about tell please s t ll re ve d m some any own same such
     let lets let's i'm i've it's that's what's there's
     between among through during again off under down
-    ok okay hi hey hello thanks thank yeah yep""".split()
+    ok okay hi hey hello thanks thank yeah yep sorry wonder wondering curious""".split()
 )
 
 # Norwegian function words, so that a Norwegian question's topic words stand out.
@@ -54,7 +54,7 @@ NORWEGIAN_STOP_WORDS = frozenset(
     blir være var dette disse meg deg hos enn slik nok ser kommer får gjør går bør må
     dere deres vår våre sånn mellom så man hvis mot uten før gjennom ved noen ingen hver
     blant innen selv da nå ha hatt litt fortell forklar vennligst gi gir ga gitt
-    egen eget egne hei hallo takk ja nei""".split()
+    egen eget egne hei hallo takk ja nei lurer lure""".split()
 )
 STOP_WORDS = STOP_WORDS | NORWEGIAN_STOP_WORDS
 
@@ -67,6 +67,7 @@ QUESTION_WORDS = frozenset(
     hva hvordan hvorfor hvilke hvilken hvilket hvem når hvor mer mest flere andre annen
     mange mye slags type typer bruk lage god gode
     explain explained describe summarize summarise overview vs versus
+    question questions spørsmål
     say says said article articles post blog text mention mentions mentioned talk talks
     discuss discusses cover covers write writes written
     sier si artikkelen artikkel artikler innlegget innlegg teksten nevner nevnt skriver""".split()

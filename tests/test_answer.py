@@ -183,11 +183,14 @@ def test_typos_and_norwegian_reach_the_passage(bot):
         ("ok and what is flask then", "Flask"),
         ("hi what about kubernetes?", "Kubernetes"),
         ("hei, hva er django?", "Django"),
+        ("sorry, what is flask?", "Flask"),
+        ("I have a question about FastAPI", "FastAPI"),
+        ("jeg lurer på hva Django er", "Django"),
     ],
 )
 def test_chat_spellings_of_small_words_are_not_unknown_topics(bot, question, passage_word):
     # contractions without apostrophes and phone shorthand are the words they stand for;
-    # greetings and "ok" are no topic ("The article doesn't mention ok.")
+    # greetings, "ok", "sorry", "a question" are no topic ("The article doesn't mention ok.")
     reply = bot.ask(question)
     assert reply["answered"], reply["message"]
     assert passage_word in top_text(reply)
