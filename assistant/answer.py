@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+import numpy as np
+
 from .corpus import Passage
 from .index import Index, Query, Ranked
-from .text import STOP_WORDS, normalize
+from .text import STOP_WORDS, SUMMARY_WORDS, normalize, word_count
 
 # A question that leans on the one before: starts with a connective, or refers back.
 _CONNECTIVE = re.compile(
@@ -59,6 +61,8 @@ _AMOUNT = re.compile(
     r"|pounds|kroner)\b|\b(?:usd|eur|nok|gbp)\s?\d",
     re.IGNORECASE,
 )
+LEAD_WORDS = 25  # a lead paragraph has at least this many words
+SUMMARY_CONFIDENCE = 0.9  # "what is this article about?" answered with the lead paragraph
 CONTEXT_WEIGHT = 0.6  # weight of the earlier question's words in a follow-up
 DEMOTE_ANSWERED = 0.6  # score factor, in a follow-up, of a passage that already answered
 SAME_WORDS = 0.5  # score bonus of the passage whose alternate question has the same words
@@ -100,6 +104,7 @@ class Analysis:
     features: dict[str, float]
     tokens: list[str]
     phrasing: int | None = None  # the passage of an alternate in the very same words
+    summary: bool = False  # asks what the article is about: ranked is its lead paragraph on
 
 
 def _join(words: list[str]) -> str:
@@ -129,6 +134,12 @@ class Answerer:
         self._idf: list[float] = index.idf_.tolist()
         self._first: dict[int, str] = {}
         self._first_for: list | None = None
+        # what "what is this article about?" is answered with: the first paragraph of some
+        # length (not a one-line tagline); none when there are several documents
+        self.lead: int | None = None
+        if passages and len({p.document for p in passages}) == 1:
+            long = [i for i, p in enumerate(passages) if word_count(p.text) >= LEAD_WORDS]
+            self.lead = long[0] if long else 0
 
     # ------------------------------------------------------------ follow-ups
 
@@ -299,12 +310,34 @@ class Answerer:
         taught = self.index.phrasing(own)
         if taught is not None and demote.get(taught, 1.0) > 0 and self.same_words:
             bonus[taught] = bonus.get(taught, 0.0) + self.same_words
+        if self._asks_summary(own, topic):
+            assert self.lead is not None
+            # the lead paragraph, then the ones after it: the article from its start
+            top = np.arange(self.lead, min(self.lead + max(k, 2), len(self.passages)))
+            zeros = np.zeros(len(top), np.float32)
+            scores = zeros.copy()
+            scores[0] = SUMMARY_CONFIDENCE  # the lead answers; the rest only follow it
+            ranked = Ranked(top, scores, zeros, zeros, zeros)
+            features = self.features(query, ranked, own)
+            return Analysis(query, own, topic, ranked, features, own.tokens, summary=True)
         ranked = self.index.search(query, k=max(k, 2), factors=demote, bonus=bonus)
         features = self.features(query, ranked, own)
         return Analysis(query, own, topic, ranked, features, own.tokens, taught)
 
+    def _asks_summary(self, own: Query, topic: str) -> bool:
+        """Whether the question asks what the article as a whole is about (SUMMARY_WORDS,
+        no topic of its own, none from the conversation)."""
+        return (
+            self.lead is not None
+            and not topic
+            and not own.content_terms
+            and not SUMMARY_WORDS.isdisjoint(own.tokens)
+        )
+
     def decide(self, a: Analysis) -> tuple[bool, float, str]:
         """Whether to answer, the confidence, and the message for the visitor if not."""
+        if a.summary:
+            return True, SUMMARY_CONFIDENCE, ""
         confidence = self.calibration.confidence(a.features) if len(a.ranked.indices) else 0.0
         content = a.own.content_terms
         unknown = [t.token for t in content if not (t.known or t.expansions)]

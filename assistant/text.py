@@ -67,7 +67,8 @@ QUESTION_WORDS = frozenset(
     hva hvordan hvorfor hvilke hvilken hvilket hvem når hvor mer mest flere andre annen
     mange mye slags type typer bruk lage god gode
     explain explained describe summarize summarise overview vs versus
-    question questions spørsmål
+    give show question questions spørsmål summary gist tldr tl dr oppsummer oppsummere oppsummering
+    sammendrag handler
     say says said article articles post blog text mention mentions mentioned talk talks
     discuss discusses cover covers write writes written
     sier si artikkelen artikkel artikler innlegget innlegg teksten nevner nevnt skriver""".split()
@@ -96,6 +97,14 @@ def contrasts(text: str) -> bool:
     is a stop word, so this reads the text itself, not the index's words)."""
     return _CONTRAST.search(text.lower()) is not None  # 3x faster than re.IGNORECASE
 
+
+# Asking what the text as a whole is about: "What is this article about?", "tl;dr",
+# "summarize the post", "Hva handler artikkelen om?" (Answerer: its lead paragraph). Only in
+# a question with no topic of its own: "What is Django about?" asks about Django.
+SUMMARY_WORDS = frozenset(
+    """about summary summarize summarise summarised gist overview tldr tl dr oppsummer
+    oppsummere oppsummering sammendrag handler""".split()
+)
 
 # A chat box's spellings of function words: contractions typed without (or with) their
 # apostrophe and phone shorthand, read as the words they stand for, so that "why doesnt

@@ -196,6 +196,25 @@ def test_chat_spellings_of_small_words_are_not_unknown_topics(bot, question, pas
     assert passage_word in top_text(reply)
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["What is this article about?", "tl;dr", "summarize the post", "Hva handler artikkelen om?"],
+)
+def test_asking_what_the_article_is_about_gets_its_lead_paragraph(bot, question):
+    # not "Could you say a little more?": the opening paragraph (not the one-line tagline)
+    reply = bot.ask(question)
+    assert reply["answered"], reply["message"]
+    assert top_text(reply).startswith("In 2026, Python in software development stands out")
+    assert len(reply["answers"]) == 3 and reply["answers"][0]["matched_terms"] == []
+
+
+def test_what_a_named_thing_is_about_is_a_question_about_it(bot):
+    assert "Django" in top_text(bot.ask("What is Django about?"))
+    # in a conversation, "what is it about?" is about the conversation's topic
+    reply = bot.ask("what is it about?", ["Tell me about Flask"])
+    assert reply["context"] == "Flask" and "In 2026" not in top_text(reply)
+
+
 def test_norwegian_questions_in_other_forms_than_the_glossarys_are_answered(bot):
     # definite and plural forms, a compound and an adjective ending the glossary does not list
     reply = bot.ask("Hvilke verktøy holder systemene stabile?")
