@@ -70,7 +70,7 @@ QUESTION_WORDS = frozenset(
     give show question questions spørsmål summary gist tldr tl dr oppsummer oppsummere oppsummering
     sammendrag handler
     say says said article articles post blog text mention mentions mentioned talk talks
-    discuss discusses cover covers write writes written
+    discuss discusses cover covers write writes wrote written
     sier si artikkelen artikkel artikler innlegget innlegg teksten nevner nevnt skriver""".split()
 )
 
