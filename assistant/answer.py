@@ -39,7 +39,16 @@ _GREETINGS = frozenset(
     thx ty takk tusen bye goodbye hadet adjø cheers ok okay great cool nice""".split()
 )
 _THANKS = frozenset("thanks thank thx ty takk tusen cheers".split())
+# The whole message asks about the assistant itself, not the article: "help", "what can you
+# do?", "who are you?", "hva kan du?" (answered like a greeting: what it does, suggestions)
+_ABOUT_ME = re.compile(
+    r"^(?:help|hjelp|help me|what can you do|what do you do|who are you|what are you"
+    r"|how does this work|how do i use this|hva kan du(?: gjøre| hjelpe med)?|hvem er du"
+    r"|hvordan fungerer (?:dette|du))[\s?!.]*$",
+    re.IGNORECASE,
+)
 _BYE = frozenset("bye goodbye hadet adjø".split())
+_HA_DET = re.compile(r"^ha ?det(?: bra| godt)?[\s!.]*$", re.IGNORECASE)  # Norwegian "bye"
 # A question asking for a price, a fee or a pay (English or Norwegian) wants an amount of
 # money: "How much does it cost...", "What's the price of...", "Hva koster...".
 _ASKS_PRICE = re.compile(
@@ -334,6 +343,21 @@ class Answerer:
             and not SUMMARY_WORDS.isdisjoint(own.tokens)
         )
 
+    def _small_talk(self, a: Analysis) -> str | None:
+        """The reply to a message that is not a question about the article: a greeting,
+        thanks, goodbye, or a question about the assistant itself ("help")."""
+        said = normalize(a.own.text) if len(a.tokens) <= 5 else ""  # both are short
+        if _ABOUT_ME.match(said) and not a.topic:
+            return f"I answer questions about “{self.title}”. Try one of these:"
+        greeting = bool(a.tokens) and all(t in _GREETINGS or t in STOP_WORDS for t in a.tokens)
+        if _HA_DET.match(said) or (greeting and not _BYE.isdisjoint(a.tokens)):
+            return f"Goodbye! Come back with any question about “{self.title}”:"
+        if greeting and not _THANKS.isdisjoint(a.tokens):
+            return f"You're welcome! Anything else about “{self.title}”?"
+        if greeting:
+            return f"Hello! I answer questions about “{self.title}”. Try one of these:"
+        return None
+
     def decide(self, a: Analysis) -> tuple[bool, float, str]:
         """Whether to answer, the confidence, and the message for the visitor if not."""
         if a.summary:
@@ -341,12 +365,9 @@ class Answerer:
         confidence = self.calibration.confidence(a.features) if len(a.ranked.indices) else 0.0
         content = a.own.content_terms
         unknown = [t.token for t in content if not (t.known or t.expansions)]
-        if a.tokens and all(t in _GREETINGS or t in STOP_WORDS for t in a.tokens):
-            if not _BYE.isdisjoint(a.tokens):
-                return False, 0.0, f"Goodbye! Come back with any question about “{self.title}”:"
-            if not _THANKS.isdisjoint(a.tokens):
-                return False, 0.0, f"You're welcome! Anything else about “{self.title}”?"
-            return False, 0.0, f"Hello! I answer questions about “{self.title}”. Try one of these:"
+        reply = self._small_talk(a)
+        if reply:
+            return False, 0.0, reply
         if not content and not a.topic:
             return False, 0.0, "Could you say a little more? Ask about a topic of the article."
         if content and len(unknown) == len(content):

@@ -97,6 +97,9 @@ def test_a_question_that_is_a_glossary_phrase_is_answered(bot, question, phrase)
         ("ok thanks!", "You're welcome"),
         ("takk", "You're welcome"),
         ("thanks, bye", "Goodbye"),
+        ("ha det bra!", "Goodbye"),
+        ("help", "I answer questions"),
+        ("Hva kan du?", "I answer questions"),
     ],
 )
 def test_a_greeting_gets_a_greeting_and_suggestions(bot, said, reply_start):
