@@ -218,8 +218,9 @@ class Index(QueryReader):
 
         n = len(texts)
         words, parts = [], []
-        for text in texts:
-            toks, wholes, inside = split_words(text)
+        normalized = [normalize(t) for t in texts]  # read once, for the words and the names
+        for text, norm in zip(texts, normalized, strict=True):
+            toks, wholes, inside = split_words(text, norm)
             words.append(toks + wholes)
             parts.append(inside)
 
@@ -276,7 +277,7 @@ class Index(QueryReader):
 
         self.n_passages_ = n
         self.texts_ = list(texts)
-        self.proper_nouns_ = proper_nouns(self.texts_)
+        self.proper_nouns_ = proper_nouns(normalized, normalized=True)
         self.everyday_names_ = everyday_words(self.proper_nouns_)
         self.common_words_ = common_words() if self.guard_common_words else frozenset()
         self._init_lookups()

@@ -143,10 +143,10 @@ def phrasing_key(tokens: list[str]) -> frozenset[str]:
     return frozenset(stem(t) for t in tokens if t not in STOP_WORDS)
 
 
-def split_words(text: str) -> tuple[list[str], list[str], list[str]]:
+def split_words(text: str, norm: str | None = None) -> tuple[list[str], list[str], list[str]]:
     """A text's words (no stop words), its hyphenated words whole, and the words that
-    occur inside those."""
-    norm = normalize(text)
+    occur inside those (``norm``: the text already normalised, if the caller has it)."""
+    norm = normalize(text) if norm is None else norm
     toks = [t for t in tokenize(norm) if t not in STOP_WORDS]
     wholes = compounds(norm)
     inside = [t for c in wholes for t in tokenize(c) if t not in STOP_WORDS]

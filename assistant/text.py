@@ -329,11 +329,12 @@ def main_language(token_lists: list[list[str]]) -> str:
     return max(sorted(total), key=total.__getitem__) if total else "en"
 
 
-def proper_nouns(texts: list[str]) -> frozenset[str]:
-    """Words mostly written with a capital inside sentences, lower-cased: names such as Django."""
+def proper_nouns(texts: list[str], normalized: bool = False) -> frozenset[str]:
+    """Words mostly written with a capital inside sentences, lower-cased: names such as Django
+    (``normalized``: the texts are normalised already)."""
     # All texts as one, a line each (normalised text holds no white space but single
     # spaces), counted in two regex passes rather than word by word in Python.
-    text = "\n".join(normalize(t) for t in texts)
+    text = "\n".join(texts if normalized else map(normalize, texts))
     word = r"[^\W_]+(?:[.'][^\W_]+)*"
     counts = Counter(re.findall(word, text))
     # a sentence's first word is capitalised anyway: it does not count. A sentence starts
