@@ -43,7 +43,7 @@ STOP_WORDS = frozenset(
     theirs this that these those there here will would shall should can could may might must
     not no yes very just also too about tell please s t ll re ve d m some any own same such
     let lets let's i'm i've it's that's what's there's
-    between among through during again off under down
+    between among through during again off under down instead rather
     ok okay hi hey hello thanks thank yeah yep sorry wonder wondering curious""".split()
 )
 
@@ -54,7 +54,8 @@ NORWEGIAN_STOP_WORDS = frozenset(
     blir være var dette disse meg deg hos enn slik nok ser kommer får gjør går bør må
     dere deres vår våre sånn mellom så man hvis mot uten før gjennom ved noen ingen hver
     blant innen selv da nå ha hatt litt fortell forklar vennligst gi gir ga gitt
-    egen eget egne hei hallo takk ja nei lurer lure""".split()
+    egen eget egne hei hallo takk ja nei lurer lure fremfor framfor istedenfor istedet
+    stedet""".split()
 )
 STOP_WORDS = STOP_WORDS | NORWEGIAN_STOP_WORDS
 

@@ -189,6 +189,8 @@ def test_typos_and_norwegian_reach_the_passage(bot):
         ("sorry, what is flask?", "Flask"),
         ("I have a question about FastAPI", "FastAPI"),
         ("jeg lurer på hva Django er", "Django"),
+        ("Why choose Python instead of Java?", "Java"),
+        ("Hvorfor velge Python fremfor Java?", "Java"),
     ],
 )
 def test_chat_spellings_of_small_words_are_not_unknown_topics(bot, question, passage_word):
@@ -216,6 +218,12 @@ def test_what_a_named_thing_is_about_is_a_question_about_it(bot):
     # in a conversation, "what is it about?" is about the conversation's topic
     reply = bot.ask("what is it about?", ["Tell me about Flask"])
     assert reply["context"] == "Flask" and "In 2026" not in top_text(reply)
+
+
+def test_a_norwegian_everyday_verb_is_translated(bot):
+    # "jobbet" (worked) was "The article doesn't mention jobbet."
+    reply = bot.ask("Hvilke selskaper har dere jobbet med?")
+    assert reply["answered"], reply["message"]
 
 
 def test_norwegian_questions_in_other_forms_than_the_glossarys_are_answered(bot):
