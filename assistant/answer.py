@@ -41,14 +41,16 @@ _GREETINGS = frozenset(
 _THANKS = frozenset("thanks thank thx ty takk tusen cheers".split())
 # The whole message asks about the assistant itself, not the article: "help", "what can you
 # do?", "who are you?", "hva kan du?" (answered like a greeting: what it does, suggestions)
-_ABOUT_ME = re.compile(
-    r"^(?:help|hjelp|help me|what can you do|what do you do|who are you|what are you"
-    r"|how does this work|how do i use this|hva kan du(?: gjøre| hjelpe med)?|hvem er du"
-    r"|hvordan fungerer (?:dette|du))[\s?!.]*$",
-    re.IGNORECASE,
+_ABOUT_ME = frozenset(  # as the message's words (Analysis.tokens), joined by spaces
+    [
+        *("help", "help me", "what can you do", "what do you do", "who are you"),
+        *("what are you", "how does this work", "how do i use this"),
+        *("hjelp", "hva kan du", "hva kan du gjøre", "hva kan du hjelpe med", "hvem er du"),
+        *("hvordan fungerer dette", "hvordan fungerer du"),
+    ]
 )
 _BYE = frozenset("bye goodbye hadet adjø".split())
-_HA_DET = re.compile(r"^ha ?det(?: bra| godt)?[\s!.]*$", re.IGNORECASE)  # Norwegian "bye"
+_HA_DET = frozenset(["ha det", "ha det bra", "ha det godt", "hadet bra"])  # Norwegian "bye"
 # A question asking for a price, a fee or a pay (English or Norwegian) wants an amount of
 # money: "How much does it cost...", "What's the price of...", "Hva koster...".
 _ASKS_PRICE = re.compile(
@@ -346,11 +348,11 @@ class Answerer:
     def _small_talk(self, a: Analysis) -> str | None:
         """The reply to a message that is not a question about the article: a greeting,
         thanks, goodbye, or a question about the assistant itself ("help")."""
-        said = normalize(a.own.text) if len(a.tokens) <= 5 else ""  # both are short
-        if _ABOUT_ME.match(said) and not a.topic:
+        said = " ".join(a.tokens) if len(a.tokens) <= 5 else ""  # both kinds are short
+        if said in _ABOUT_ME and not a.topic:
             return f"I answer questions about “{self.title}”. Try one of these:"
         greeting = bool(a.tokens) and all(t in _GREETINGS or t in STOP_WORDS for t in a.tokens)
-        if _HA_DET.match(said) or (greeting and not _BYE.isdisjoint(a.tokens)):
+        if said in _HA_DET or (greeting and not _BYE.isdisjoint(a.tokens)):
             return f"Goodbye! Come back with any question about “{self.title}”:"
         if greeting and not _THANKS.isdisjoint(a.tokens):
             return f"You're welcome! Anything else about “{self.title}”?"
