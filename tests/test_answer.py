@@ -10,6 +10,13 @@ def top_text(reply) -> str:
     return reply["answers"][0]["text"] if reply["answers"] else ""
 
 
+def answered(bot, question: str, history: list[str] | None = None) -> dict:
+    """The reply to a question, which must be an answer (the refusal's message if not)."""
+    reply = bot.ask(question, history)
+    assert reply["answered"], (question, reply["message"])
+    return reply
+
+
 def test_a_covered_question_is_answered_with_the_passage(bot):
     reply = bot.ask("What does Django provide out of the box?")
     assert reply["answered"] is True
@@ -39,8 +46,8 @@ def test_a_question_about_a_name_no_passage_relates_to_its_topic_is_refused(bot)
     assert not reply["answered"]
     assert "JavaScript" in reply["message"] and reply["suggestions"]
     # a question whose best passage names what it asks about is answered as before
-    reply = bot.ask("What do Docker and Kubernetes do?")
-    assert reply["answered"] and "Kubernetes" in top_text(reply)
+    reply = answered(bot, "What do Docker and Kubernetes do?")
+    assert "Kubernetes" in top_text(reply)
 
 
 @pytest.mark.parametrize(
@@ -58,8 +65,8 @@ def test_a_price_question_is_refused_when_the_article_gives_no_prices(bot, quest
 
 
 def test_cost_as_a_topic_is_still_answered(bot):
-    reply = bot.ask("Is Python cost-effective?")
-    assert reply["answered"] and "cost-effective" in top_text(reply)
+    reply = answered(bot, "Is Python cost-effective?")
+    assert "cost-effective" in top_text(reply)
 
 
 def test_words_about_the_article_itself_are_not_topics(bot):
@@ -68,8 +75,7 @@ def test_words_about_the_article_itself_are_not_topics(bot):
         ("Hva sier artikkelen om Kubernetes?", "Kubernetes"),
         ("does the post mention fastapi", "FastAPI"),
     ]:
-        reply = bot.ask(question)
-        assert reply["answered"], (question, reply["message"])
+        reply = answered(bot, question)
         assert word in top_text(reply)
 
 
@@ -83,8 +89,7 @@ def test_words_about_the_article_itself_are_not_topics(bot):
 )
 def test_a_question_that_is_a_glossary_phrase_is_answered(bot, question, phrase):
     # the phrase is the topic (it used to leave "no content word": "say a little more")
-    reply = bot.ask(question)
-    assert reply["answered"], reply["message"]
+    reply = answered(bot, question)
     assert phrase in reply["answers"][0]["matched_terms"]
     assert not set(phrase.split()) & set(reply["answers"][0]["matched_terms"])
 
@@ -196,8 +201,7 @@ def test_typos_and_norwegian_reach_the_passage(bot):
 def test_chat_spellings_of_small_words_are_not_unknown_topics(bot, question, passage_word):
     # contractions without apostrophes and phone shorthand are the words they stand for;
     # greetings, "ok", "sorry", "a question" are no topic ("The article doesn't mention ok.")
-    reply = bot.ask(question)
-    assert reply["answered"], reply["message"]
+    reply = answered(bot, question)
     assert passage_word in top_text(reply)
 
 
@@ -207,8 +211,7 @@ def test_chat_spellings_of_small_words_are_not_unknown_topics(bot, question, pas
 )
 def test_asking_what_the_article_is_about_gets_its_lead_paragraph(bot, question):
     # not "Could you say a little more?": the opening paragraph (not the one-line tagline)
-    reply = bot.ask(question)
-    assert reply["answered"], reply["message"]
+    reply = answered(bot, question)
     assert top_text(reply).startswith("In 2026, Python in software development stands out")
     assert len(reply["answers"]) == 3 and reply["answers"][0]["matched_terms"] == []
 
@@ -222,16 +225,15 @@ def test_what_a_named_thing_is_about_is_a_question_about_it(bot):
 
 def test_a_norwegian_everyday_verb_is_translated(bot):
     # "jobbet" (worked) was "The article doesn't mention jobbet."
-    reply = bot.ask("Hvilke selskaper har dere jobbet med?")
-    assert reply["answered"], reply["message"]
+    answered(bot, "Hvilke selskaper har dere jobbet med?")
 
 
 def test_norwegian_questions_in_other_forms_than_the_glossarys_are_answered(bot):
     # definite and plural forms, a compound and an adjective ending the glossary does not list
-    reply = bot.ask("Hvilke verktøy holder systemene stabile?")
-    assert reply["answered"] and "monitoring" in top_text(reply)
-    reply = bot.ask("Har Django innebygde sikkerhetsfunksjoner?")  # built-in security features
-    assert reply["answered"] and "built-in" in top_text(reply) and "ecurity" in top_text(reply)
+    reply = answered(bot, "Hvilke verktøy holder systemene stabile?")
+    assert "monitoring" in top_text(reply)
+    reply = answered(bot, "Har Django innebygde sikkerhetsfunksjoner?")  # security features
+    assert "built-in" in top_text(reply) and "ecurity" in top_text(reply)
 
 
 def test_top_k_bounds_the_answers(bot):
