@@ -34,11 +34,16 @@ _ANAPHORA = frozenset(
 _OTHER = frozenset("other others another else more further andre annen flere mer".split())
 # pointing back at several things: "which one", "both", "which of them" after Flask, FastAPI
 _SEVERAL = frozenset("them they their both either these those one ones dem de begge disse".split())
-_GREETINGS = frozenset(
-    """hi hello hey hiya yo howdy hei hallo heisann morning evening afternoon thanks thank
-    thx ty takk tusen bye goodbye hadet adjø cheers ok okay great cool nice""".split()
-)
 _THANKS = frozenset("thanks thank thx ty takk tusen cheers".split())
+_BYE = frozenset("bye goodbye hadet adjø".split())
+_GREETINGS = (
+    frozenset(
+        """hi hello hey hiya yo howdy hei hallo heisann morning evening afternoon ok okay
+        great cool nice""".split()
+    )
+    | _THANKS
+    | _BYE
+)
 # The whole message asks about the assistant itself, not the article: "help", "what can you
 # do?", "who are you?", "hva kan du?" (answered like a greeting: what it does, suggestions)
 _ABOUT_ME = frozenset(  # as the message's words (Analysis.tokens), joined by spaces
@@ -49,7 +54,6 @@ _ABOUT_ME = frozenset(  # as the message's words (Analysis.tokens), joined by sp
         *("hvordan fungerer dette", "hvordan fungerer du"),
     ]
 )
-_BYE = frozenset("bye goodbye hadet adjø".split())
 _HA_DET = frozenset(["ha det", "ha det bra", "ha det godt", "hadet bra"])  # Norwegian "bye"
 # A question asking for a price, a fee or a pay (English or Norwegian) wants an amount of
 # money: "How much does it cost...", "What's the price of...", "Hva koster...".

@@ -59,21 +59,27 @@ NORWEGIAN_STOP_WORDS = frozenset(
 )
 STOP_WORDS = STOP_WORDS | NORWEGIAN_STOP_WORDS
 
+# Asking what the text as a whole is about: "What is this article about?", "tl;dr",
+# "summarize the post", "Hva handler artikkelen om?" (Answerer: its lead paragraph). Only in
+# a question with no topic of its own: "What is Django about?" asks about Django.
+SUMMARY_WORDS = frozenset(
+    """about summary summarize summarise summarised gist overview tldr tl dr oppsummer
+    oppsummere oppsummering sammendrag handler""".split()
+)
+
 # Kept in the index (they help question-to-question matching) but never count as the
-# topic of a question: "how does it work?" has no content word.
+# topic of a question: "how does it work?" has no content word (nor "summarize the post").
 QUESTION_WORDS = frozenset(
     """what which who whom whose when where why how whether way ways thing things
     kind kinds type types use used using uses good best better well much many more most
     other another else one ones way get got make makes made know need want like
     hva hvordan hvorfor hvilke hvilken hvilket hvem når hvor mer mest flere andre annen
     mange mye slags type typer bruk lage god gode
-    explain explained describe summarize summarise overview vs versus
-    give show question questions spørsmål summary gist tldr tl dr oppsummer oppsummere oppsummering
-    sammendrag handler
+    explain explained describe vs versus give show question questions spørsmål
     say says said article articles post blog text mention mentions mentioned talk talks
     discuss discusses cover covers write writes wrote written
     sier si artikkelen artikkel artikler innlegget innlegg teksten nevner nevnt skriver""".split()
-)
+) | (SUMMARY_WORDS - STOP_WORDS)
 
 # A question that compares named things ("How does Node.js differ from Python?", "django vs
 # flask", "Is Node.js a better pick for chat?", "Er Python bedre enn Java?") wants a passage
@@ -98,14 +104,6 @@ def contrasts(text: str) -> bool:
     is a stop word, so this reads the text itself, not the index's words)."""
     return _CONTRAST.search(text.lower()) is not None  # 3x faster than re.IGNORECASE
 
-
-# Asking what the text as a whole is about: "What is this article about?", "tl;dr",
-# "summarize the post", "Hva handler artikkelen om?" (Answerer: its lead paragraph). Only in
-# a question with no topic of its own: "What is Django about?" asks about Django.
-SUMMARY_WORDS = frozenset(
-    """about summary summarize summarise summarised gist overview tldr tl dr oppsummer
-    oppsummere oppsummering sammendrag handler""".split()
-)
 
 # A chat box's spellings of function words: contractions typed without (or with) their
 # apostrophe and phone shorthand, read as the words they stand for, so that "why doesnt
