@@ -410,6 +410,8 @@ const FaqChat = (() => {
     }
 
     function showSuggestions(list) {
+      // a list that arrives while the visitor moves through the last one keeps their choice
+      const chosen = active >= 0 ? suggestions[active] : null;
       suggestions = list;
       active = -1;
       listbox.replaceChildren(
@@ -430,6 +432,7 @@ const FaqChat = (() => {
       listbox.hidden = list.length === 0;
       input.setAttribute("aria-expanded", String(list.length > 0));
       input.removeAttribute("aria-activedescendant");
+      if (chosen !== null && list.includes(chosen)) setActive(list.indexOf(chosen));
     }
 
     function setActive(index) {
