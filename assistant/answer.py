@@ -349,16 +349,23 @@ class Answerer:
             and not SUMMARY_WORDS.isdisjoint(own.tokens)
         )
 
-    def _small_talk(self, a: Analysis) -> str | None:
+    def small_talk(self, message: str) -> bool:
+        """Whether a message, on its own, is small talk rather than a question about the
+        article (a greeting, thanks, goodbye, "help"): staff's list of unanswered questions
+        leaves these out."""
+        return self._small_talk(self.index.parse(message).tokens) is not None
+
+    def _small_talk(self, tokens: list[str], topic: str = "") -> str | None:
         """The reply to a message that is not a question about the article: a greeting,
-        thanks, goodbye, or a question about the assistant itself ("help")."""
-        said = " ".join(a.tokens) if len(a.tokens) <= 5 else ""  # both kinds are short
-        if said in _ABOUT_ME and not a.topic:
+        thanks, goodbye, or a question about the assistant itself ("help"). ``topic`` is the
+        conversation's ("help" after a question about Django asks for help with Django)."""
+        said = " ".join(tokens) if len(tokens) <= 5 else ""  # both kinds are short
+        if said in _ABOUT_ME and not topic:
             return f"I answer questions about “{self.title}”. Try one of these:"
-        greeting = bool(a.tokens) and all(t in _GREETINGS or t in STOP_WORDS for t in a.tokens)
-        if said in _HA_DET or (greeting and not _BYE.isdisjoint(a.tokens)):
+        greeting = bool(tokens) and all(t in _GREETINGS or t in STOP_WORDS for t in tokens)
+        if said in _HA_DET or (greeting and not _BYE.isdisjoint(tokens)):
             return f"Goodbye! Come back with any question about “{self.title}”:"
-        if greeting and not _THANKS.isdisjoint(a.tokens):
+        if greeting and not _THANKS.isdisjoint(tokens):
             return f"You're welcome! Anything else about “{self.title}”?"
         if greeting:
             return f"Hello! I answer questions about “{self.title}”. Try one of these:"
@@ -371,7 +378,7 @@ class Answerer:
         confidence = self.calibration.confidence(a.features) if len(a.ranked.indices) else 0.0
         content = a.own.content_terms
         unknown = [t.token for t in content if not (t.known or t.expansions)]
-        reply = self._small_talk(a)
+        reply = self._small_talk(a.tokens, a.topic)
         if reply:
             return False, 0.0, reply
         if not content and not a.topic:

@@ -284,21 +284,37 @@ class QuestionsReply(BaseModel):
     """The reply of GET /api/staff/questions."""
 
     questions: list[AskedQuestion]
+    small_talk: int = Field(
+        0,
+        description="Asks left out of the unanswered list as small talk (greetings, thanks, "
+        'goodbyes, "help"): the assistant replied to them, and there is nothing to teach.',
+    )
 
 
 @api.get("/questions", response_model=QuestionsReply)
 def questions(
     store: StoreDep,
+    bot: BotDep,
     kind: Annotated[Literal["unanswered", "all"], Query(alias="filter")] = "unanswered",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> dict[str, list[dict]]:
+) -> dict[str, Any]:
     """Asked questions, most asked first: `unanswered` (not answered, or with confidence
-    below 0.5) or `all`. Near-duplicates are grouped."""
+    below 0.5; small talk left out and counted) or `all`. Near-duplicates are grouped."""
     unanswered = kind == "unanswered"
     rows = store.question_stats(unanswered, LOW_CONFIDENCE if unanswered else None, limit=1000)
+    small_talk = 0
+    if unanswered:  # read now, not when asked: old logs and improved rules alike
+        kept = []
+        for row in rows:
+            if bot.answerer.small_talk(row["question"]):
+                small_talk += row["count"]
+            else:
+                kept.append(row)
+        rows = kept
     groups = group_questions(rows, [t["question"] for t in store.taught()])[:limit]
     return {
         "questions": [{**g, "last_asked": g["last_asked"].isoformat()} for g in groups],
+        "small_talk": small_talk,
     }
 
 

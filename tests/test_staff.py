@@ -397,6 +397,18 @@ def test_unanswered_questions_are_grouped_most_asked_first(staff):
     assert staff.get("/api/staff/questions?filter=some", headers=staff.bearer).status_code == 422
 
 
+def test_small_talk_is_counted_not_listed_among_unanswered_questions(staff):
+    store = staff.app.state.store
+    for said, n in (("hello", 4), ("Thanks!", 2), ("help", 1), ("ha det bra", 1)):
+        log(store, said, n, confidence=0.0)
+    log(store, "Do you build mobile games?", 2)
+    r = staff.get("/api/staff/questions?filter=unanswered", headers=staff.bearer).json()
+    assert [q["question"] for q in r["questions"]] == ["Do you build mobile games?"]
+    assert r["small_talk"] == 8
+    everything = staff.get("/api/staff/questions?filter=all", headers=staff.bearer).json()
+    assert {"hello", "Thanks!", "help"} <= {q["question"] for q in everything["questions"]}
+
+
 def test_passages_with_the_most_not_helpful_votes(staff, staff_bot):
     store = staff.app.state.store
     other = staff_bot.passages[3].id

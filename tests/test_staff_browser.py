@@ -75,7 +75,8 @@ def sign_in(page, url: str) -> None:
 
 
 def test_a_question_goes_unanswered_is_taught_and_the_next_visitor_gets_the_answer(browser, server):
-    # 1. a visitor asks; the article has no answer in those words
+    # 1. a visitor says hello, then asks; the article has no answer in those words
+    assert "Hello!" in visitor_asks(browser, server, "hello").inner_text()
     turn = visitor_asks(browser, server, QUESTION)
     assert turn.locator(".no-answer").count() == 1
     assert turn.locator(".source a").count() == 0
@@ -88,6 +89,9 @@ def test_a_question_goes_unanswered_is_taught_and_the_next_visitor_gets_the_answ
     item = page.locator("#questions li.question", has_text=QUESTION)
     item.wait_for()
     assert "asked 1×" in item.inner_text()
+    # the greeting is counted under the list, not listed: there is nothing to teach
+    assert page.locator("#questions li.question", has_text="hello").count() == 0
+    assert "Not listed: 1 small-talk message" in page.locator("#small-talk").inner_text()
 
     # 3. the lookup, as they type: top passages, words marked, id, copy and link
     page.locator("#q").press_sequentially("neuroscience", delay=20)

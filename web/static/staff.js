@@ -271,6 +271,10 @@
       const data = await api(`/api/staff/questions?filter=${filterValue()}`);
       list.replaceChildren(...data.questions.map(questionNode));
       if (!data.questions.length) list.append(h("li", { class: "empty" }, "Nothing yet."));
+      const chat = data.small_talk || 0;
+      $("small-talk").textContent = chat
+        ? `Not listed: ${chat} small-talk ${chat === 1 ? "message" : "messages"} (hello, thanks, bye, help): the assistant replied, nothing to teach.`
+        : "";
     } catch (error) {
       say(error.message);
     }
