@@ -47,6 +47,7 @@ SETS = {
     "fresh": ROOT / "bench" / "questions" / "fresh.jsonl",
     "fresh_c": ROOT / "bench" / "questions" / "fresh_c.jsonl",
     "fresh_d": ROOT / "bench" / "questions" / "fresh_d.jsonl",
+    "fresh_e": ROOT / "bench" / "questions" / "fresh_e.jsonl",
 }
 TUNE_ON = "dev"
 EMBED_PY = HERE / ".venv-embed" / "bin" / "python"
