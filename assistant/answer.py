@@ -17,7 +17,7 @@ import numpy as np
 
 from .corpus import Passage
 from .index import Index, Query, Ranked
-from .text import STOP_WORDS, SUMMARY_WORDS, normalize, word_count
+from .text import STOP_WORDS, SUMMARY_WORDS, WORDS, normalize, word_count, written_names
 
 # A question that leans on the one before: starts with a connective, or refers back.
 _CONNECTIVE = re.compile(
@@ -247,10 +247,15 @@ class Answerer:
         return merged, self._original_case(history[-1], topic), demote, last
 
     @staticmethod
-    def _original_case(text: str, tokens: list[str]) -> str:
-        words = re.findall(r"[^\W_]+(?:[.'][^\W_]+)*", normalize(text))
+    def _as_written(text: str, tokens: list[str]) -> list[str]:
+        """The tokens as the visitor wrote them in text ("mongodb" -> "MongoDB"), once each."""
+        words = WORDS.findall(normalize(text))
         by_lower = {w.lower(): w for w in words}
-        return " ".join(dict.fromkeys(by_lower.get(t, t) for t in tokens))
+        return list(dict.fromkeys(by_lower.get(t, t) for t in tokens))
+
+    @classmethod
+    def _original_case(cls, text: str, tokens: list[str]) -> str:
+        return " ".join(cls._as_written(text, tokens))
 
     # ------------------------------------------------------------ answering
 
@@ -378,6 +383,7 @@ class Answerer:
         confidence = self.calibration.confidence(a.features) if len(a.ranked.indices) else 0.0
         content = a.own.content_terms
         unknown = [t.token for t in content if not (t.known or t.expansions)]
+        unknown = self._as_written(a.own.text, unknown) if unknown else unknown
         reply = self._small_talk(a.tokens, a.topic)
         if reply:
             return False, 0.0, reply
@@ -387,6 +393,13 @@ class Answerer:
             return False, 0.0, f"The article doesn't mention {_join(unknown)}."
         # a question in the very words of a curated or taught alternate has its answer
         settled = len(a.ranked.indices) and a.phrasing == int(a.ranked.indices[0])
+        if unknown and not settled:
+            # a name the article never mentions ("Does Django support MongoDB?") is what the
+            # question is about, however well its other words match
+            missing = {w.lower() for w in unknown}
+            if any(w.lower() in missing for w in written_names(a.own.text)):
+                confidence = min(confidence, self.calibration.threshold)
+                return False, confidence, f"The article doesn't mention {_join(unknown)}."
         if (
             not settled
             and len(a.ranked.indices)

@@ -328,18 +328,43 @@ def main_language(token_lists: list[list[str]]) -> str:
     return max(sorted(total), key=total.__getitem__) if total else "en"
 
 
+WORD = r"[^\W_]+(?:[.'][^\W_]+)*"  # a word as written, dotted names whole: "Node.js"
+WORDS = re.compile(WORD)
+_SENTENCE_START = re.compile(rf"(?:^|(?<=[.!?:])\s)[\W_]*({WORD})")
+
+
+def written_names(text: str) -> list[str]:
+    """The words a visitor wrote as names: with a capital (or mixed case, "iPhone") inside a
+    sentence ("Does Django support MongoDB?" -> Django, MongoDB). None when the message is in
+    capitals or title case, where a capital says nothing. ``text`` is normalised already."""
+    if text.upper() == text:
+        return []
+    starts = Counter(_SENTENCE_START.findall(text))
+    inside = []
+    for w in WORDS.findall(text):
+        if starts[w]:
+            starts[w] -= 1
+        elif w[0].isalpha():
+            inside.append(w)
+    small = [w for w in inside if w.lower() in STOP_WORDS and w != "I"]  # "of", "the", "does"
+    if sum(w[0].isupper() for w in small) * 2 > len(small):  # Title Case, "What Is Django?"
+        return []
+    return [
+        w for w in inside if w != "I" and (w[0].isupper() or not w.islower() and not w.isupper())
+    ]
+
+
 def proper_nouns(texts: list[str], normalized: bool = False) -> frozenset[str]:
     """Words mostly written with a capital inside sentences, lower-cased: names such as Django
     (``normalized``: the texts are normalised already)."""
     # All texts as one, a line each (normalised text holds no white space but single
     # spaces), counted in two regex passes rather than word by word in Python.
     text = "\n".join(texts if normalized else map(normalize, texts))
-    word = r"[^\W_]+(?:[.'][^\W_]+)*"
-    counts = Counter(re.findall(word, text))
+    counts = Counter(WORDS.findall(text))
     # a sentence's first word is capitalised anyway: it does not count. A sentence starts
     # a line or follows white space after . ! or ?; its first word is the first after
     # that (a word holds no white space, so no sentence start is skipped over).
-    counts.subtract(re.findall(rf"(?:^|(?<=[.!?])\s)[\W_]*({word})", text, re.MULTILINE))
+    counts.subtract(re.findall(rf"(?:^|(?<=[.!?])\s)[\W_]*({WORD})", text, re.MULTILINE))
     upper: dict[str, int] = {}
     total: dict[str, int] = {}
     for w, n in counts.items():  # the same counts as word by word, a distinct word at once

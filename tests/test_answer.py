@@ -50,6 +50,19 @@ def test_a_question_about_a_name_no_passage_relates_to_its_topic_is_refused(bot)
     assert "Kubernetes" in top_text(reply)
 
 
+def test_a_name_the_article_never_mentions_is_what_the_question_is_about(bot):
+    # "Django", "support" and "out of the box" match a passage well; MongoDB is nowhere
+    reply = bot.ask("Does Django support MongoDB out of the box?")
+    assert not reply["answered"]
+    assert reply["message"] == "The article doesn't mention MongoDB."
+    assert reply["suggestions"]
+    # written as the visitor wrote it, not lower-cased
+    assert bot.ask("Can I deploy to Heroku?")["message"] == "The article doesn't mention Heroku."
+    # capitals in a title-cased or shouted question say nothing: answered on its words
+    for question in ("What Does Django Provide Out Of The Box?", "WHAT DOES DJANGO PROVIDE?"):
+        assert "batteries-included" in top_text(answered(bot, question))
+
+
 @pytest.mark.parametrize(
     "question",
     [

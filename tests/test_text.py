@@ -8,6 +8,7 @@ from assistant.text import (
     split_sentences,
     stem,
     tokenize,
+    written_names,
 )
 
 
@@ -63,3 +64,15 @@ def test_a_closing_quote_or_bracket_stays_with_its_sentence():
         "Done.",
     ]
     assert " ".join(split_sentences(text)) == text
+
+
+def test_names_are_words_with_a_capital_inside_a_sentence():
+    def names(text):
+        return written_names(normalize(text))
+
+    assert names("Does Django support MongoDB? Or Redis?") == ["Django", "MongoDB", "Redis"]
+    assert names("is there an iPhone app? i use Xcode") == ["iPhone", "Xcode"]
+    assert names("Can I deploy to Heroku?") == ["Heroku"]  # "I" is no name
+    # a capital says nothing in a title-cased or shouted message
+    assert names("What Does Django Provide Out Of The Box?") == []
+    assert names("DOES DJANGO SUPPORT MONGODB") == []
