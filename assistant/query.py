@@ -415,13 +415,15 @@ class QueryReader:
         correction = None
         word, factor = tok, 1.0
         unknown = not self.is_known(stem_) and not self._glossary(tok, nb)[0]
-        if unknown and not covered and not name:
+        if unknown and not covered:
             us = american_spelling(tok)
             if us != tok and (self.is_known(stem(us)) or self._glossary(us, nb)[0]):
                 correction, word = us, us  # "organisations", "optimise", "behaviour"
             else:
                 fixed = self._correct(tok)
-                if fixed:
+                # a word capitalised as a name is a typo only of a name ("Djnago"): "Rome"
+                # is no typo of "more"
+                if fixed and (not name or fixed in self.proper_nouns_):
                     correction, word, factor = fixed, fixed, 0.9
                     content = content and fixed not in QUESTION_WORDS
         s = stem(word)

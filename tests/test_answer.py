@@ -50,6 +50,17 @@ def test_a_question_about_a_name_no_passage_relates_to_its_topic_is_refused(bot)
     assert "Kubernetes" in top_text(reply)
 
 
+def test_a_name_typed_wrong_with_its_capital_is_still_that_name(bot):
+    # a capital mid-sentence marks a name: corrected only to one of the article's names
+    for typo, right in (("Djnago", "Django"), ("Intmpus", "Intempus"), ("Flsk", "Flask")):
+        reply = answered(bot, f"What is {typo} good for?")
+        assert (
+            reply["answers"][0]["id"] == bot.ask(f"What is {right} good for?")["answers"][0]["id"]
+        )
+    # and a place stays a place: "Rome" is not corrected to a word of the article
+    assert "Rome" in bot.ask("Do you have an office in Rome?")["message"]
+
+
 def test_a_name_the_article_never_mentions_is_what_the_question_is_about(bot):
     # "Django", "support" and "out of the box" match a passage well; MongoDB is nowhere
     reply = bot.ask("Does Django support MongoDB out of the box?")
