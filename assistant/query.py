@@ -182,6 +182,13 @@ class QueryReader:
                 merged = by_stem.setdefault(stem_nb(key), [])
                 merged.extend(t for t in targets if t not in merged)
         self._nb_expansions = by_stem
+        # the synonyms by English stem: an entry for "heading" serves "headed" and "heads"
+        related: dict[str, list[str]] = {}
+        for key in self.related_:
+            if " " not in key:
+                merged = related.setdefault(stem(key), [])
+                merged.extend(t for t in self.expansions_[key] if t not in merged)
+        self._related_by_stem = related
         self._glossary_cache: dict[tuple[str, bool], tuple[bool, list[str], bool]] = {}
 
     def _build_dictionary(self) -> None:
@@ -262,6 +269,9 @@ class QueryReader:
             targets = self.expansions_.get(key)
             if targets:
                 return targets, key in self.related_
+        targets = self._related_by_stem.get(stem(token))
+        if targets:
+            return targets, True
         if self.is_known(stem(token)) or not token.isalpha() or not nb:
             return [], False
         return self._translation(token) or self._compound_parts(token), False

@@ -169,6 +169,14 @@ def test_glossary_expansions_reach_corpus_words_below_the_originals():
     assert idx.search(q, k=1).indices[0] == 1
 
 
+def test_a_synonym_entry_serves_every_form_of_its_word():
+    idx = Index().fit(TEXTS, synonyms={"heading": ["framework"]})
+    for word in ("heading", "headed", "heads"):
+        (term,) = [t for t in idx.parse(f"where is it {word}").terms if t.token == word]
+        assert set(term.expansions) == {"framework"} and term.related
+    assert first(idx, "where is it headed") == 1
+
+
 def test_inflected_norwegian_words_and_compounds_meet_the_glossary():
     glossary = {
         "rammeverk": ["framework"],
