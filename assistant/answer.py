@@ -383,23 +383,15 @@ class Answerer:
         confidence = self.calibration.confidence(a.features) if len(a.ranked.indices) else 0.0
         content = a.own.content_terms
         unknown = [t.token for t in content if not (t.known or t.expansions)]
-        unknown = self._as_written(a.own.text, unknown) if unknown else unknown
         reply = self._small_talk(a.tokens, a.topic)
         if reply:
             return False, 0.0, reply
         if not content and not a.topic:
             return False, 0.0, "Could you say a little more? Ask about a topic of the article."
         if content and len(unknown) == len(content):
-            return False, 0.0, f"The article doesn't mention {_join(unknown)}."
+            return False, 0.0, self._not_mentioned(a, unknown)
         # a question in the very words of a curated or taught alternate has its answer
         settled = len(a.ranked.indices) and a.phrasing == int(a.ranked.indices[0])
-        if unknown and not settled:
-            # a name the article never mentions ("Does Django support MongoDB?") is what the
-            # question is about, however well its other words match
-            missing = {w.lower() for w in unknown}
-            if any(w.lower() in missing for w in written_names(a.own.text)):
-                confidence = min(confidence, self.calibration.threshold)
-                return False, confidence, f"The article doesn't mention {_join(unknown)}."
         if (
             not settled
             and len(a.ranked.indices)
@@ -410,7 +402,7 @@ class Answerer:
             # a price wanted, and the best passage states none: the article has no prices
             confidence = min(confidence, self.calibration.threshold)
             if unknown:
-                return False, confidence, f"The article doesn't mention {_join(unknown)}."
+                return False, confidence, self._not_mentioned(a, unknown)
             return False, confidence, "The article doesn't give prices or pay."
         names = self.index.names(a.own) if len(a.ranked.indices) and not settled else []
         top = int(a.ranked.indices[0]) if names else -1
@@ -420,12 +412,28 @@ class Answerer:
             confidence = min(confidence, self.calibration.threshold)
             words = self._original_case(a.own.text, [w for w, _ in names]).split(" ")
             return False, confidence, f"The article doesn't answer that about {_join(words)}."
-        if confidence >= self.calibration.threshold and a.features["top"] > 0:
+        if (
+            confidence >= self.calibration.threshold
+            and a.features["top"] > 0
+            # a name the article never mentions ("Does Django support MongoDB?") is what the
+            # question is about, however well its other words match
+            and (settled or not unknown or not self._names_one(a.own.text, unknown))
+        ):
             return True, confidence, ""
         confidence = min(confidence, self.calibration.threshold)
         if unknown:
-            return False, confidence, f"The article doesn't mention {_join(unknown)}."
+            return False, confidence, self._not_mentioned(a, unknown)
         return False, confidence, "The article doesn't seem to answer that."
+
+    def _not_mentioned(self, a: Analysis, unknown: list[str]) -> str:
+        """The refusal naming the question's words the article lacks, as the visitor wrote
+        them ("Heroku", not "heroku")."""
+        return f"The article doesn't mention {_join(self._as_written(a.own.text, unknown))}."
+
+    @staticmethod
+    def _names_one(text: str, words: list[str]) -> bool:
+        """Whether the visitor wrote one of these words as a name (text.written_names)."""
+        return not {w.lower() for w in written_names(text)}.isdisjoint(words)
 
     def ask(
         self, question: str, history: list[str] | None = None, top_k: int = 3
