@@ -178,14 +178,28 @@ class Answerer:
         through the article, and what a follow-up asks for ("and then?", "the next step")
         is often right after what was just read.
         """
-        query, topic, demote, last = self._resolve(question, history, query)
+        own = query or self.index.parse(question)
+        query, topic, demote, last = self._resolve(question, history, own)
         bonus: dict[int, float] = {}
         if last is not None and self.near_answer:
             at, score = last
             doc = self.passages[at].document
+            # a follow-up with words of its own ("which would you pick for a microservice?")
+            # continues the reading only into a paragraph that has one of them
+            read = self.index.passage_terms(at)
+            new = [
+                {t.stem, *t.expansions}
+                for t in own.content_terms
+                if (t.known or t.expansions) and read.isdisjoint({t.stem, *t.expansions})
+            ]
+            own_stems = set().union(*new) if len(new) >= 2 else set()
             for offset, closeness in _NEIGHBOURS.items():
                 i = at + offset
-                if 0 <= i < len(self.passages) and self.passages[i].document == doc:
+                if (
+                    0 <= i < len(self.passages)
+                    and self.passages[i].document == doc
+                    and (not own_stems or not own_stems.isdisjoint(self.index.passage_terms(i)))
+                ):
                     bonus[i] = self.near_answer * closeness * score
         return query, topic, demote, bonus
 

@@ -179,6 +179,14 @@ def test_a_follow_up_looks_first_around_the_last_answer(bot, earlier, follow_up,
     assert expected in top_text(bot.ask(follow_up, history=[earlier]))
 
 
+def test_a_follow_up_with_words_of_its_own_reads_on_only_where_they_are(bot):
+    # after the FAQ answer listing the frameworks, the next paragraph is the security
+    # answer: "a small microservice" is not there, and it is Flask's paragraph that says it
+    history = ["What are the best frameworks for Python backends?"]
+    reply = bot.ask("And which one would you choose for a small microservice?", history)
+    assert "Flask offers a lightweight alternative" in top_text(reply)
+
+
 def test_a_question_opening_with_a_preposition_leans_on_the_one_before(bot):
     reply = bot.ask("with what tools?", history=["Can Python scale?"])
     assert reply["context"] == "Python scale"
