@@ -64,6 +64,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Serve the web app with uvicorn (JSON logs; several workers share metrics)."""
+    import gc
     import os
 
     import uvicorn
@@ -83,6 +84,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         "timeout_graceful_shutdown": 30,
     }
     if args.workers > 1:
+        # the workers load the snapshot just built themselves: the supervisor keeps no index
+        del bot
+        gc.collect()
         folder, made = metrics.prepare_multiprocess()
         os.environ[SUPERVISOR_ENV] = str(os.getpid())
         try:
