@@ -58,9 +58,7 @@ VARIANTS: dict[str, dict] = {
     "follow-ups without the reading-order prior": {"near_answer": 0.0},
     "hyphenated words' parts at full weight": {"compound_part_weight": 1.0},
     "no name factor (passages naming what the question names)": {"name_factor": 1.0},
-    "no comparison factor (a comparing question, passages that compare)": {
-        "contrast_factor": 1.0
-    },
+    "no comparison factor (a comparing question, passages that compare)": {"contrast_factor": 1.0},
     "comparatives not read as their adjective (smaller / small)": {"degree_forms": False},
     "chat spellings of small words not read ('doesnt', 'u')": {"chat_forms": False},
     "no 'no passage names that' rule (names the best passage lacks)": {"name_rule": False},
@@ -151,6 +149,33 @@ def run_variant(name: str, options: dict, lines: dict) -> dict:
     return row
 
 
+FRESH = [k for k in SETS if k not in ("dev", "held-out")]
+LABELS = {"norwegian": "fresh Norwegian", "fresh": "fresh other kinds"}
+
+
+def table(rows: list[dict]) -> str:
+    """The rows as the Markdown table of bench/quality.md."""
+    head = (
+        "| variant | dev overall | dev hit@1 | dev oos refused | held-out overall | "
+        "held-out hit@1 | held-out oos refused | held-out unanswered | "
+        + " | ".join(LABELS.get(k, k) for k in FRESH)
+        + " | alternates LOO top-1 |"
+    )
+    out = [head, "|" + "---|" * (9 + len(FRESH))]
+    for r in rows:
+        d, h = r["dev"], r["held-out"]
+        cells = [
+            r["variant"],
+            *(f"{x:.3f}" for x in (d["score"], d["hit1_inscope"], d["oos_rejected"])),
+            *(f"{h[k]:.3f}" for k in ("score", "hit1_inscope", "oos_rejected")),
+            f"{h['inscope_unanswered']:.3f}",
+            *(f"{r[k]['score']:.3f}" for k in FRESH),
+            f"{r['loo_top1']:.3f}",
+        ]
+        out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument(
@@ -167,34 +192,13 @@ def main() -> int:
         with tables(options):
             row = run_variant(name, options, lines)
         rows.append(row)
-        d, h, n, f = row["dev"], row["held-out"], row["norwegian"], row["fresh"]
-        print(
-            f"{name:48} dev {d['score']:.3f}  held-out {h['score']:.3f}  "
-            f"norwegian {n['score']:.3f}  fresh {f['score']:.3f}  "
-            f"fresh C {row['fresh C']['score']:.3f}  fresh D {row['fresh D']['score']:.3f}  "
-            f"loo {row['loo_top1']:.3f}",
-            flush=True,
-        )
+        scores = "  ".join(f"{k} {row[k]['score']:.3f}" for k in SETS)
+        print(f"{name:48} {scores}  loo {row['loo_top1']:.3f}", flush=True)
     out = HERE / "results" / ("quality_shipped.json" if args.shipped else "quality.json")
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(rows, indent=2) + "\n")
 
-    print(
-        "\n| variant | dev overall | dev hit@1 | dev oos refused | held-out overall | "
-        "held-out hit@1 | held-out oos refused | held-out unanswered | fresh Norwegian | "
-        "fresh other kinds | fresh C | fresh D | alternates LOO top-1 |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for r in rows:
-        d, h = r["dev"], r["held-out"]
-        print(
-            f"| {r['variant']} | {d['score']:.3f} | {d['hit1_inscope']:.3f} | "
-            f"{d['oos_rejected']:.3f} | {h['score']:.3f} | {h['hit1_inscope']:.3f} | "
-            f"{h['oos_rejected']:.3f} | {h['inscope_unanswered']:.3f} | "
-            f"{r['norwegian']['score']:.3f} | {r['fresh']['score']:.3f} | "
-            f"{r['fresh C']['score']:.3f} | {r['fresh D']['score']:.3f} | "
-            f"{r['loo_top1']:.3f} |"
-        )
+    print(table(rows))
     return 0
 
 
