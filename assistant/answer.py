@@ -447,7 +447,7 @@ class Answerer:
     @staticmethod
     def _names_one(text: str, words: list[str]) -> bool:
         """Whether the visitor wrote one of these words as a name (text.written_names)."""
-        return not {w.lower() for w in written_names(text)}.isdisjoint(words)
+        return not {w.lower() for w in written_names(normalize(text))}.isdisjoint(words)
 
     def ask(
         self, question: str, history: list[str] | None = None, top_k: int = 3
