@@ -215,8 +215,10 @@ class QueryReader:
 
     def phrasing(self, query: Query) -> int | None:
         """The passage of the alternate question this one repeats word for word (stems, any
-        order, stop words aside), if any."""
-        return self._phrasings.get(phrasing_key(query.tokens))
+        order, stop words aside, typos read as corrected), if any."""
+        fixed = {t.token: t.correction for t in query.terms if t.correction}
+        tokens = [fixed.get(t, t) for t in query.tokens] if fixed else query.tokens
+        return self._phrasings.get(phrasing_key(tokens))
 
     def is_known(self, stem_: str) -> bool:
         """Whether a stem occurs in the passages or the alternate questions."""

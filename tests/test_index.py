@@ -298,6 +298,7 @@ def test_a_hyphenated_word_is_a_word_of_its_own_and_its_parts_count_less_inside_
 def test_a_question_in_the_very_words_of_an_alternate_is_recognised():
     idx = Index().fit(TEXTS, alternates=[(3, "Who runs the boxes of the cargo ship?")])
     assert idx.phrasing(idx.parse("who runs the cargo ship boxes")) == 3
+    assert idx.phrasing(idx.parse("who runs the cargo shipp boxxes")) == 3  # typos corrected
     assert idx.phrasing(idx.parse("Who runs the boxes?")) is None
     idx.set_alternates(
         [(3, "Who runs the boxes of the cargo ship?"), (0, "boxes cargo ship runs who")]
