@@ -39,10 +39,25 @@ _BYE = frozenset("bye goodbye hadet adjø".split())
 _GREETINGS = (
     frozenset(
         """hi hello hey hiya yo howdy hei hallo heisann morning evening afternoon ok okay
-        great cool nice""".split()
+        """.split()
     )
     | _THANKS
     | _BYE
+)
+# Saying an answer helped ("that helped", "perfect, thanks"), or that it did not ("that's
+# wrong", "not helpful", "that didn't answer my question", "det var feil")
+_FEEDBACK = frozenset(
+    """great cool nice helped helpful useful perfect awesome excellent brilliant amazing
+    exactly appreciate appreciated hjalp nyttig perfekt flott supert""".split()
+)
+_FILLER = frozenset("much lot very really so mye veldig".split())  # "thank you so much"
+_WRONG = frozenset("wrong incorrect useless unhelpful nonsense irrelevant feil ubrukelig".split())
+_ABOUT_ANSWER = frozenset(
+    """answer answered answers question asked help helpful helped understand svar svaret
+    spørsmålet spørsmålet mitt hjalp forstår""".split()
+)
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|(?:did|does|do|is|was|are|ca|wo)n'?t|ikke)\b", re.IGNORECASE
 )
 # The whole message asks about the assistant itself, not the article: "help", "what can you
 # do?", "who are you?", "hva kan du?" (answered like a greeting: what it does, suggestions)
@@ -55,6 +70,8 @@ _ABOUT_ME = frozenset(  # as the message's words (Analysis.tokens), joined by sp
     ]
 )
 _HA_DET = frozenset(["ha det", "ha det bra", "ha det godt", "hadet bra"])  # Norwegian "bye"
+# all that a small-talk message holds, stop words aside
+_CHAT_WORDS = _GREETINGS | _FEEDBACK | _WRONG | _ABOUT_ANSWER | _FILLER
 # A question asking for a price, a fee or a pay (English or Norwegian) wants an amount of
 # money: "How much does it cost...", "What's the price of...", "Hva koster...".
 _ASKS_PRICE = re.compile(
@@ -370,25 +387,36 @@ class Answerer:
 
     def small_talk(self, message: str) -> bool:
         """Whether a message, on its own, is small talk rather than a question about the
-        article (a greeting, thanks, goodbye, "help"): staff's list of unanswered questions
-        leaves these out."""
-        return self._small_talk(self.index.parse(message).tokens) is not None
+        article (a greeting, thanks, goodbye, "help", "that's wrong"): staff's list of
+        unanswered questions leaves these out."""
+        return self._small_talk(self.index.parse(message).tokens, "", message) is not None
 
-    def _small_talk(self, tokens: list[str], topic: str = "") -> str | None:
+    def _small_talk(self, tokens: list[str], topic: str = "", text: str = "") -> str | None:
         """The reply to a message that is not a question about the article: a greeting,
-        thanks, goodbye, or a question about the assistant itself ("help"). ``topic`` is the
-        conversation's ("help" after a question about Django asks for help with Django)."""
+        thanks, goodbye, a word on the last answer, or a question about the assistant itself
+        ("help"). ``topic`` is the conversation's ("help" after a question about Django asks
+        for help with Django); ``text`` the message as written (its negations)."""
         said = " ".join(tokens) if len(tokens) <= 5 else ""  # both kinds are short
         if said in _ABOUT_ME and not topic:
             return f"I answer questions about “{self.title}”. Try one of these:"
-        greeting = bool(tokens) and all(t in _GREETINGS or t in STOP_WORDS for t in tokens)
-        if said in _HA_DET or (greeting and not _BYE.isdisjoint(tokens)):
+        if said in _HA_DET:
             return f"Goodbye! Come back with any question about “{self.title}”:"
-        if greeting and not _THANKS.isdisjoint(tokens):
+        words = {t for t in tokens if t in _CHAT_WORDS or t not in STOP_WORDS} - _FILLER
+        if not words or len(tokens) > 10 or not _CHAT_WORDS.issuperset(words):
+            return None  # "and?" says nothing; a question has words of its own
+        if not _WRONG.isdisjoint(words) or (
+            not (_ABOUT_ANSWER | _FEEDBACK).isdisjoint(words) and _NEGATION.search(text)
+        ):
+            return "Sorry, that wasn't it. Could you ask in other words? Or try one of these:"
+        if not _GREETINGS.issuperset(words - _FEEDBACK):
+            return None  # "answer", "question" on their own
+        if not _BYE.isdisjoint(words):
+            return f"Goodbye! Come back with any question about “{self.title}”:"
+        if not _THANKS.isdisjoint(words):
             return f"You're welcome! Anything else about “{self.title}”?"
-        if greeting:
-            return f"Hello! I answer questions about “{self.title}”. Try one of these:"
-        return None
+        if not _FEEDBACK.isdisjoint(words):
+            return f"Glad that helped! Anything else about “{self.title}”?"
+        return f"Hello! I answer questions about “{self.title}”. Try one of these:"
 
     def decide(self, a: Analysis) -> tuple[bool, float, str]:
         """Whether to answer, the confidence, and the message for the visitor if not."""
@@ -397,7 +425,7 @@ class Answerer:
         confidence = self.calibration.confidence(a.features) if len(a.ranked.indices) else 0.0
         content = a.own.content_terms
         unknown = [t.token for t in content if not (t.known or t.expansions)]
-        reply = self._small_talk(a.tokens, a.topic)
+        reply = self._small_talk(a.tokens, a.topic, a.own.text)
         if reply:
             return False, 0.0, reply
         if not content and not a.topic:

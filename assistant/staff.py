@@ -287,7 +287,8 @@ class QuestionsReply(BaseModel):
     small_talk: int = Field(
         0,
         description="Asks left out of the unanswered list as small talk (greetings, thanks, "
-        'goodbyes, "help"): the assistant replied to them, and there is nothing to teach.',
+        'goodbyes, "help", "that\'s wrong"): the assistant replied to them, and there is '
+        "nothing to teach.",
     )
 
 

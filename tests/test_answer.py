@@ -129,6 +129,14 @@ def test_a_question_that_is_a_glossary_phrase_is_answered(bot, question, phrase)
         ("ha det bra!", "Goodbye"),
         ("help", "I answer questions"),
         ("Hva kan du?", "I answer questions"),
+        # a word on the last answer, either way: not a topic ("doesn't mention perfect")
+        ("Thank you so much, perfect!", "You're welcome"),
+        ("great, that helped", "Glad that helped"),
+        ("takk, det hjalp", "You're welcome"),
+        ("no that's wrong", "Sorry, that wasn't it"),
+        ("that didn't answer my question", "Sorry, that wasn't it"),
+        ("not helpful", "Sorry, that wasn't it"),
+        ("det var feil", "Sorry, that wasn't it"),
     ],
 )
 def test_a_greeting_gets_a_greeting_and_suggestions(bot, said, reply_start):
@@ -136,6 +144,12 @@ def test_a_greeting_gets_a_greeting_and_suggestions(bot, said, reply_start):
     assert reply["answered"] is False
     assert reply["message"].startswith(reply_start)
     assert len(reply["suggestions"]) == 3
+
+
+def test_a_message_of_small_words_only_is_no_greeting(bot):
+    assert bot.ask("and?")["message"].startswith("Could you say a little more?")
+    # feedback words inside a question leave it a question
+    assert answered(bot, "Was Python helpful for Intempus?")["answers"]
 
 
 def test_a_follow_up_pointing_back_at_several_things_keeps_them_all(bot):

@@ -273,7 +273,7 @@
       if (!data.questions.length) list.append(h("li", { class: "empty" }, "Nothing yet."));
       const chat = data.small_talk || 0;
       $("small-talk").textContent = chat
-        ? `Not listed: ${chat} small-talk ${chat === 1 ? "message" : "messages"} (hello, thanks, bye, help): the assistant replied, nothing to teach.`
+        ? `Not listed: ${chat} small-talk ${chat === 1 ? "message" : "messages"} (hello, thanks, bye, help, “that was wrong”): the assistant replied, nothing to teach.`
         : "";
     } catch (error) {
       say(error.message);
