@@ -401,8 +401,10 @@ class Answerer:
             return f"I answer questions about “{self.title}”. Try one of these:"
         if said in _HA_DET:
             return f"Goodbye! Come back with any question about “{self.title}”:"
+        if len(tokens) > 10:
+            return None
         words = {t for t in tokens if t in _CHAT_WORDS or t not in STOP_WORDS} - _FILLER
-        if not words or len(tokens) > 10 or not _CHAT_WORDS.issuperset(words):
+        if not words or not _CHAT_WORDS.issuperset(words):
             return None  # "and?" says nothing; a question has words of its own
         if not _WRONG.isdisjoint(words) or (
             not (_ABOUT_ANSWER | _FEEDBACK).isdisjoint(words) and _NEGATION.search(text)
