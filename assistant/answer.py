@@ -38,8 +38,7 @@ _THANKS = frozenset("thanks thank thx ty takk tusen cheers".split())
 _BYE = frozenset("bye goodbye hadet adjø".split())
 _GREETINGS = (
     frozenset(
-        """hi hello hey hiya yo howdy hei hallo heisann morning evening afternoon ok okay
-        """.split()
+        "hi hello hey hiya yo howdy hei hallo heisann morning evening afternoon ok okay".split()
     )
     | _THANKS
     | _BYE
@@ -54,8 +53,9 @@ _FILLER = frozenset("much lot very really so mye veldig".split())  # "thank you 
 _WRONG = frozenset("wrong incorrect useless unhelpful nonsense irrelevant feil ubrukelig".split())
 _ABOUT_ANSWER = frozenset(
     """answer answered answers question asked help helpful helped understand svar svaret
-    spørsmålet spørsmålet mitt hjalp forstår""".split()
+    spørsmålet hjalp forstår""".split()
 )
+_ON_ANSWER = _ABOUT_ANSWER | _FEEDBACK  # negated, a complaint: "not helpful", "ikke nyttig"
 _NEGATION = re.compile(
     r"\b(?:not|no|never|(?:did|does|do|is|was|are|ca|wo)n'?t|ikke)\b", re.IGNORECASE
 )
@@ -407,7 +407,7 @@ class Answerer:
         if not words or not _CHAT_WORDS.issuperset(words):
             return None  # "and?" says nothing; a question has words of its own
         if not _WRONG.isdisjoint(words) or (
-            not (_ABOUT_ANSWER | _FEEDBACK).isdisjoint(words) and _NEGATION.search(text)
+            not _ON_ANSWER.isdisjoint(words) and _NEGATION.search(text)
         ):
             return "Sorry, that wasn't it. Could you ask in other words? Or try one of these:"
         if not _GREETINGS.issuperset(words - _FEEDBACK):
