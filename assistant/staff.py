@@ -269,6 +269,14 @@ async def search(
 # ------------------------------------------------------------------ insights
 
 
+class Guess(BaseModel):
+    """The passage the assistant ranked first for a logged question."""
+
+    id: str
+    text: str
+    url: str | None = None
+
+
 class AskedQuestion(BaseModel):
     """A question visitors asked, near-duplicates folded in."""
 
@@ -278,6 +286,12 @@ class AskedQuestion(BaseModel):
     answered: bool = Field(description="Whether any of these asks got a confident answer.")
     variants: list[str] = Field(description="Other phrasings grouped under this one.")
     taught: bool = Field(description="This question is a taught phrasing now.")
+    guess: Guess | None = Field(
+        None,
+        description="The passage the assistant ranked first when it was last asked (None if "
+        "none, or if that passage is no longer in the corpus): often the answer, and then "
+        "one click teaches it.",
+    )
 
 
 class QuestionsReply(BaseModel):
@@ -314,9 +328,18 @@ def questions(
         rows = kept
     groups = group_questions(rows, [t["question"] for t in store.taught()])[:limit]
     return {
-        "questions": [{**g, "last_asked": g["last_asked"].isoformat()} for g in groups],
+        "questions": [
+            {**g, "last_asked": g["last_asked"].isoformat(), "guess": _guess(bot, g["top_id"])}
+            for g in groups
+        ],
         "small_talk": small_talk,
     }
+
+
+def _guess(bot: Assistant, passage_id: str | None) -> dict | None:
+    """A logged best passage, if the corpus still has it."""
+    p = bot.passage(passage_id) if passage_id else None
+    return {"id": p.id, "text": p.text, "url": p.url} if p else None
 
 
 @api.get("/feedback")

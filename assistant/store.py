@@ -391,7 +391,7 @@ class Store:
 
         The filters add up: unanswered asks, or asks with confidence below low_confidence.
         A group's `answered` is True when any of its counted asks was answered; it is shown
-        with the phrasing of its latest counted ask.
+        with the phrasing of its latest counted ask, and that ask's best passage (`top_id`).
         """
 
         def counted(c: Any) -> Any:
@@ -402,17 +402,27 @@ class Store:
 
         q = questions.c
         latest = questions.alias("latest")
-        phrasing = (
-            sa.select(latest.c.question)
-            .where(latest.c.normalized == q.normalized, counted(latest.c))
-            .order_by(latest.c.asked_at.desc(), latest.c.id.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
+
+        def of_latest(column: Any) -> Any:
+            """A column of the group's latest counted ask."""
+            return (
+                sa.select(column)
+                .where(latest.c.normalized == q.normalized, counted(latest.c))
+                .order_by(latest.c.asked_at.desc(), latest.c.id.desc())
+                .limit(1)
+                .scalar_subquery()
+            )
+
         count, last = sa.func.count().label("count"), sa.func.max(q.asked_at).label("last_asked")
         answered = sa.func.max(sa.case((q.answered, 1), else_=0)).label("answered")
         stmt = (
-            sa.select(phrasing.label("question"), count, last, answered)
+            sa.select(
+                of_latest(latest.c.question).label("question"),
+                count,
+                last,
+                answered,
+                of_latest(latest.c.top_id).label("top_id"),
+            )
             .where(counted(q))
             .group_by(q.normalized)
             .order_by(count.desc(), last.desc(), q.normalized)

@@ -388,6 +388,19 @@ def test_unanswered_questions_are_grouped_most_asked_first(staff):
     assert brain["variants"] == ["is there an example for brain research lab"]
     assert brain["answered"] is False and brain["taught"] is False
     assert set(brain) >= {"question", "count", "last_asked"}
+    # what the assistant ranked first, for staff to confirm with one click
+    assert brain["guess"]["id"] == INTEMPUS and "Intempus" in brain["guess"]["text"]
+    assert "top_id" not in brain  # the guess, not the log's column
+    store.log_questions(
+        [{"question": "Where is the office?", "answered": False, "top_id": None, "confidence": 0}]
+    )
+    store.log_questions(
+        [{"question": "Who owns it?", "answered": False, "top_id": "gone#p1", "confidence": 0}]
+    )
+    got = staff.get("/api/staff/questions?filter=unanswered", headers=staff.bearer).json()
+    guesses = {q["question"]: q["guess"] for q in got["questions"]}
+    assert guesses["Where is the office?"] is None  # nothing ranked
+    assert guesses["Who owns it?"] is None  # a passage the corpus no longer has
     everything = staff.get("/api/staff/questions?filter=all", headers=staff.bearer).json()
     assert everything["questions"][0] == {
         **everything["questions"][0],

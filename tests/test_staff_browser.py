@@ -143,6 +143,27 @@ def test_a_question_goes_unanswered_is_taught_and_the_next_visitor_gets_the_answ
     assert staff.problems() == []
 
 
+def test_the_assistants_best_guess_is_taught_with_one_click(browser, server):
+    # refused for words the article lacks, though the Django paragraph was ranked first
+    question = "Which goodies come bundled with Django?"
+    assert visitor_asks(browser, server, question).locator(".no-answer").count() == 1
+    staff = new_page(browser)
+    page = staff.page
+    sign_in(page, server)
+    item = page.locator("#questions li.question", has_text=question)
+    item.wait_for()
+    assert "Django" in item.locator(".guess").inner_text()
+    item.get_by_role("button", name=f"Right answer: teach the best guess for “{question}”").click()
+    page.locator("#status").get_by_text("Taught").wait_for()
+    item = page.locator("#questions li.question", has_text=question)
+    item.locator(".taught-badge").wait_for()
+    assert item.locator(".guess").count() == 0
+    turn = visitor_asks(browser, server, question)
+    assert turn.locator(".no-answer").count() == 0
+    assert "batteries-included" in turn.locator(".passage").first.inner_text()
+    assert staff.problems() == []
+
+
 def test_signing_out_ends_the_session(browser, server):
     staff = new_page(browser)
     page = staff.page

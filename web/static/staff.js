@@ -204,22 +204,26 @@
 
   $("teaching-cancel").addEventListener("click", stopTeaching);
 
-  async function teach(result, button) {
-    const question = teachingQuestion;
+  async function teachPassage(question, id, button) {
     button.disabled = true;
     try {
-      await api(`/api/staff/passages/${encodeURIComponent(result.id)}/questions`, {
+      await api(`/api/staff/passages/${encodeURIComponent(id)}/questions`, {
         method: "POST",
         body: { question },
       });
-      stopTeaching();
-      say(`Taught: “${question}” now finds ${result.id}.`);
+      say(`Taught: “${question}” now finds ${id}.`);
       loadQuestions();
       loadTaught();
+      return true;
     } catch (error) {
       button.disabled = false;
       say(`Not taught: ${error.message}`);
+      return false;
     }
+  }
+
+  async function teach(result, button) {
+    if (await teachPassage(teachingQuestion, result.id, button)) stopTeaching();
   }
 
   // ------------------------------------------------------------------ what visitors asked
@@ -249,6 +253,30 @@
           },
           "Teach",
         );
+    // what the assistant ranked first: often right, then one click teaches it
+    const guess =
+      item.guess && !item.taught
+        ? h(
+            "div",
+            { class: "guess" },
+            h(
+              "p",
+              { class: "snippet" },
+              h("span", { class: "label" }, "The assistant’s best guess: "),
+              item.guess.text.length > 200 ? item.guess.text.slice(0, 200) + "…" : item.guess.text,
+            ),
+            h(
+              "button",
+              {
+                type: "button",
+                class: "quiet",
+                "aria-label": `Right answer: teach the best guess for “${item.question}”`,
+                onclick: (event) => teachPassage(item.question, item.guess.id, event.currentTarget),
+              },
+              "Right answer: teach it",
+            ),
+          )
+        : null;
     return h(
       "li",
       { class: "question" },
@@ -260,6 +288,7 @@
         h("span", {}, `last ${when(item.last_asked)}`),
         item.answered ? h("span", {}, "sometimes answered") : h("span", {}, "unanswered"),
       ),
+      guess,
       variants,
       action,
     );
