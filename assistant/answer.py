@@ -145,6 +145,21 @@ def _join(words: list[str]) -> str:
     return ", ".join(words[:-1]) + " or " + words[-1]
 
 
+def _chat_words(tokens: list[str]) -> set[str]:
+    """A short message's words if they are all small talk (_CHAT_WORDS), else none."""
+    if len(tokens) > 10:
+        return set()
+    words = {t for t in tokens if t in _CHAT_WORDS or t not in STOP_WORDS} - _FILLER
+    return words if _CHAT_WORDS.issuperset(words) else set()
+
+
+def _complains(words: set[str], text: str) -> bool:
+    """Whether small talk says the last answer was wrong ("that's wrong", "not helpful")."""
+    return not _WRONG.isdisjoint(words) or (
+        not _ON_ANSWER.isdisjoint(words) and _NEGATION.search(text) is not None
+    )
+
+
 class Answerer:
     """Answers questions from an index of passages."""
 
@@ -228,16 +243,20 @@ class Answerer:
         if not history:
             return query, "", {}, None
         tokens = query.tokens
-        if not self._is_followup(query, tokens):
+        # "that's wrong", "not helpful": the last question again, without the answer given
+        # (its other answers become the suggestions); the complaint's words are no topic
+        words = _chat_words(tokens)
+        complaint = bool(words) and _complains(words, query.text)
+        if not complaint and not self._is_followup(query, tokens):
             return query, "", {}, None
         prev, _, prev_demote, _ = self._resolve(history[-1], history[:-1])
         if not prev.content_terms:
             return query, "", {}, None
-        own_known = [t for t in query.content_terms if t.known or t.expansions]
+        own_known = [] if complaint else [t for t in query.content_terms if t.known or t.expansions]
         own_names = {t.token for t in own_known if t.names}  # Flask, Node.js (Index.names)
         # the earlier question's words weigh less when the new one brings its own topic
         factor = CONTEXT_WEIGHT if not own_known else CONTEXT_WEIGHT / 2
-        weights = dict(query.weights)
+        weights = {} if complaint else dict(query.weights)
         topic = []
         context_terms = []
         # "and Flask?" after a question about Django: Flask takes Django's place; but not
@@ -271,11 +290,12 @@ class Answerer:
             names=self.index.names(query),  # the names the question itself asks about
         )
         earlier = self.index.search(prev, k=1, factors=prev_demote)
-        gone = 0.0 if any(t in _OTHER for t in tokens) else DEMOTE_ANSWERED
+        gone = 0.0 if complaint or any(t in _OTHER for t in tokens) else DEMOTE_ANSWERED
         demote = {i: f * gone for i, f in prev_demote.items()}
         demote.update({i: gone for i in earlier.indices.tolist()})
         last = (int(earlier.indices[0]), float(earlier.scores[0])) if len(earlier.indices) else None
-        return merged, self._original_case(history[-1], topic), demote, last
+        # no reading on past an answer the visitor says was wrong
+        return merged, self._original_case(history[-1], topic), demote, None if complaint else last
 
     @staticmethod
     def _as_written(text: str, tokens: list[str]) -> list[str]:
@@ -401,14 +421,10 @@ class Answerer:
             return f"I answer questions about “{self.title}”. Try one of these:"
         if said in _HA_DET:
             return f"Goodbye! Come back with any question about “{self.title}”:"
-        if len(tokens) > 10:
-            return None
-        words = {t for t in tokens if t in _CHAT_WORDS or t not in STOP_WORDS} - _FILLER
-        if not words or not _CHAT_WORDS.issuperset(words):
+        words = _chat_words(tokens)
+        if not words:
             return None  # "and?" says nothing; a question has words of its own
-        if not _WRONG.isdisjoint(words) or (
-            not _ON_ANSWER.isdisjoint(words) and _NEGATION.search(text)
-        ):
+        if _complains(words, text):
             return "Sorry, that wasn't it. Could you ask in other words? Or try one of these:"
         if not _GREETINGS.issuperset(words - _FEEDBACK):
             return None  # "answer", "question" on their own

@@ -146,6 +146,18 @@ def test_a_greeting_gets_a_greeting_and_suggestions(bot, said, reply_start):
     assert len(reply["suggestions"]) == 3
 
 
+def test_a_complaint_about_an_answer_suggests_the_questions_other_answers(bot):
+    history = ["What is Django good for?"]
+    given = bot.ask(history[0])["answers"][0]["id"]
+    alone = bot.ask("not helpful")
+    reply = bot.ask("not helpful", history)
+    assert reply["message"].startswith("Sorry, that wasn't it") and not reply["answered"]
+    assert reply["context"] == "Django"  # about the last question, not about "helpful"
+    assert given not in [a["id"] for a in reply["answers"]]
+    assert any("Django" in q for q in reply["suggestions"])
+    assert not any("Django" in q for q in alone["suggestions"])
+
+
 def test_a_message_of_small_words_only_is_no_greeting(bot):
     assert bot.ask("and?")["message"].startswith("Could you say a little more?")
     # feedback words inside a question leave it a question
