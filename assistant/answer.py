@@ -17,7 +17,7 @@ import numpy as np
 
 from .corpus import Passage
 from .index import Index, Query, Ranked
-from .text import STOP_WORDS, SUMMARY_WORDS, WORDS, normalize, word_count, written_names
+from .text import STOP_WORDS, SUMMARY_WORDS, WORDS, normalize, word_count
 
 # A question that leans on the one before: starts with a connective, or refers back.
 _CONNECTIVE = re.compile(
@@ -477,7 +477,7 @@ class Answerer:
             and a.features["top"] > 0
             # a name the article never mentions ("Does Django support MongoDB?") is what the
             # question is about, however well its other words match
-            and (settled or not unknown or not self._names_one(a.own.text, unknown))
+            and (settled or a.own.written.isdisjoint(unknown))
         ):
             return True, confidence, ""
         confidence = min(confidence, self.calibration.threshold)
@@ -489,11 +489,6 @@ class Answerer:
         """The refusal naming the question's words the article lacks, as the visitor wrote
         them ("Heroku", not "heroku")."""
         return f"The article doesn't mention {_join(self._as_written(a.own.text, unknown))}."
-
-    @staticmethod
-    def _names_one(text: str, words: list[str]) -> bool:
-        """Whether the visitor wrote one of these words as a name (text.written_names)."""
-        return not {w.lower() for w in written_names(normalize(text))}.isdisjoint(words)
 
     def ask(
         self, question: str, history: list[str] | None = None, top_k: int = 3

@@ -20,6 +20,7 @@ from .text import (
     stem,
     stem_nb,
     tokenize,
+    written_names,
 )
 
 
@@ -62,6 +63,9 @@ class Query:
     idf_weights: dict[str, float] | None = field(default=None, repr=False, compare=False)
     # the names it asks about, with their stems (set by Index.names)
     names: list[tuple[str, list[str]]] | None = field(default=None, repr=False, compare=False)
+    # the words the visitor wrote as names, lower-cased (text.written_names); read only
+    # when one of its words is unknown to the corpus, empty otherwise
+    written: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
 
     @property
     def content_terms(self) -> list[QueryTerm]:
@@ -76,7 +80,6 @@ class Query:
 
 _QUESTION_STEMS = frozenset(stem(w) for w in QUESTION_WORDS)
 _CAPITALISED = re.compile(r"\b[A-Z][\w.]*")
-_MID_SENTENCE_NAME = re.compile(r"(?<=[^.!?\s] )[A-Z][a-z]+")
 
 
 def _maybe_norwegian(tokens: list[str]) -> bool:
@@ -339,8 +342,9 @@ class QueryReader:
         # an unknown word of an English question is not read as a Norwegian word in another
         # form ("list" is not "lisens" without an ending); a Norwegian or a keyword one may be
         nb = _maybe_norwegian(tokens)
-        # names the visitor capitalised mid-sentence ("Rome") are not typos of corpus words
-        names = {w.lower() for w in _MID_SENTENCE_NAME.findall(norm)}
+        # names the visitor wrote ("Rome", "MongoDB") are typos of the corpus's names only;
+        # read once a word the corpus lacks needs to know (most questions have none)
+        names: frozenset[str] | None = None
         # a hyphenated word the corpus knows ("batteries-included") counts as a word of its
         # own, and its parts as much as they count inside it in the passages
         wholes = [(c, stem(c)) for c in compounds(norm)]
@@ -396,12 +400,15 @@ class QueryReader:
                 continue
             # "go", "rest": a name of the corpus that is also an everyday word, written as one
             plain = everyday and tok in self.everyday_names_ and tok not in capitalised
-            key = (tok, i in covered, tok in names, tok in inside, nb, plain)
+            key = (tok, i in covered, False, tok in inside, nb, plain)
             read = cache.get(key)
             if read is None:
-                read = () if self._swapped_stop_word(tok, nb) else self._read_token(*key)
-                if len(cache) < 100_000:
-                    cache[key] = read
+                read = self._read_cached(key)
+            if read and (read[3] is not None or not read[1]):  # unknown: corrected, or not
+                if names is None:
+                    names = frozenset(w.lower() for w in written_names(norm))
+                if tok in names:
+                    read = self._read_cached((tok, key[1], True, *key[3:]))
             if not read:  # a stop word with two letters swapped
                 continue
             (stem_, known, content, correction, related, expansions, adds, named) = read
@@ -412,7 +419,18 @@ class QueryReader:
                 add(st, w)
         for _, s in wholes:
             add(s, 1.0)
-        return Query(text, terms, weights, tokens)
+        return Query(text, terms, weights, tokens, written=names or frozenset())
+
+    def _read_cached(self, key: tuple) -> tuple:
+        """_read_token for (token, covered, name, part, nb, plain), cached; () for a stop
+        word with two letters swapped."""
+        read = self._token_cache.get(key)
+        if read is None:
+            tok, nb = key[0], key[4]
+            read = () if self._swapped_stop_word(tok, nb) else self._read_token(*key)
+            if len(self._token_cache) < 100_000:
+                self._token_cache[key] = read
+        return read
 
     def _read_token(
         self, tok: str, covered: bool, name: bool, part: bool, nb: bool, plain: bool

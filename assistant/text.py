@@ -330,28 +330,23 @@ def main_language(token_lists: list[list[str]]) -> str:
 
 WORD = r"[^\W_]+(?:[.'][^\W_]+)*"  # a word as written, dotted names whole: "Node.js"
 WORDS = re.compile(WORD)
-_SENTENCE_START = re.compile(rf"(?:^|(?<=[.!?:])\s)[\W_]*({WORD})")
+# a word inside a sentence: after a space that follows no full stop, question mark or colon
+_INSIDE = re.compile(rf"(?<=[^.!?:\s] )[^\w\s]*({WORD})")
 
 
 def written_names(text: str) -> list[str]:
     """The words a visitor wrote as names: with a capital (or mixed case, "iPhone") inside a
     sentence ("Does Django support MongoDB?" -> Django, MongoDB). None when the message is in
     capitals or title case, where a capital says nothing. ``text`` is normalised already."""
-    if text.upper() == text:
+    if text.islower() or text.isupper():  # no capital at all, or nothing but capitals
         return []
-    starts = Counter(_SENTENCE_START.findall(text))
-    inside = []
-    for w in WORDS.findall(text):
-        if starts[w]:
-            starts[w] -= 1
-        elif w[0].isalpha():
-            inside.append(w)
-    small = [w for w in inside if w.lower() in STOP_WORDS and w != "I"]  # "of", "the", "does"
-    if sum(w[0].isupper() for w in small) * 2 > len(small):  # Title Case, "What Is Django?"
-        return []
-    return [
-        w for w in inside if w != "I" and (w[0].isupper() or not w.islower() and not w.isupper())
-    ]
+    inside = _INSIDE.findall(text)
+    names = [w for w in inside if not w.islower() and w != "I" and w[0].isalpha()]
+    if names:
+        small = [w for w in inside if w.lower() in STOP_WORDS and w != "I"]  # "of", "does"
+        if sum(not w.islower() for w in small) * 2 > len(small):  # Title Case: "What Is It?"
+            return []
+    return names
 
 
 def proper_nouns(texts: list[str], normalized: bool = False) -> frozenset[str]:

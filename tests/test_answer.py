@@ -59,6 +59,11 @@ def test_a_name_typed_wrong_with_its_capital_is_still_that_name(bot):
         )
     # and a place stays a place: "Rome" is not corrected to a word of the article
     assert "Rome" in bot.ask("Do you have an office in Rome?")["message"]
+    # in a title-cased question a capital marks no name: its typos are corrected as usual
+    assert (
+        answered(bot, "How Do I Secure My Bakend?")["answers"][0]["id"]
+        == (bot.ask("How do I secure my backend?")["answers"][0]["id"])
+    )
 
 
 def test_a_name_the_article_never_mentions_is_what_the_question_is_about(bot):
