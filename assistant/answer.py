@@ -295,7 +295,8 @@ class Answerer:
         demote.update({i: gone for i in earlier.indices.tolist()})
         last = (int(earlier.indices[0]), float(earlier.scores[0])) if len(earlier.indices) else None
         # no reading on past an answer the visitor says was wrong
-        return merged, self._original_case(history[-1], topic), demote, None if complaint else last
+        topic_text = " ".join(self._as_written(history[-1], topic))
+        return merged, topic_text, demote, None if complaint else last
 
     @staticmethod
     def _as_written(text: str, tokens: list[str]) -> list[str]:
@@ -303,10 +304,6 @@ class Answerer:
         words = WORDS.findall(normalize(text))
         by_lower = {w.lower(): w for w in words}
         return list(dict.fromkeys(by_lower.get(t, t) for t in tokens))
-
-    @classmethod
-    def _original_case(cls, text: str, tokens: list[str]) -> str:
-        return " ".join(cls._as_written(text, tokens))
 
     # ------------------------------------------------------------ answering
 
@@ -470,7 +467,7 @@ class Answerer:
             # the best passage mentions none of the names asked about, though the ranking
             # prefers passages that do: no passage says this about them
             confidence = min(confidence, self.calibration.threshold)
-            words = self._original_case(a.own.text, [w for w, _ in names]).split(" ")
+            words = self._as_written(a.own.text, [w for w, _ in names])
             return False, confidence, f"The article doesn't answer that about {_join(words)}."
         if (
             confidence >= self.calibration.threshold
