@@ -5,6 +5,7 @@ stems that score it (``QueryReader.parse``)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rapidfuzz import process
@@ -167,7 +168,7 @@ class QueryReader:
     def _index_phrases(self) -> None:
         """Multi-word glossary entries, by their first word's Norwegian stem, longest first
         (so "kommer i gang" meets "komme i gang"); and the translations by Norwegian stem
-        ("rammeverkene" meets "rammeverk")."""
+        ("rammeverkene" meets "rammeverk"), and the synonyms by English stem."""
         self._phrases: dict[str, list[tuple[str, list[str], list[str]]]] = {}
         self._phrase_starts: dict[str, list] = {}  # a word -> _phrases of its stem (cache)
         for phrase in sorted((k for k in self.expansions_ if " " in k), key=len, reverse=True):
@@ -179,20 +180,19 @@ class QueryReader:
                 if t not in STOP_WORDS
             ]
             self._phrases.setdefault(words[0], []).append((phrase, words, stems))
-        by_stem: dict[str, list[str]] = {}
-        for key, targets in self.expansions_.items():
-            if " " not in key and key not in self.related_:
-                merged = by_stem.setdefault(stem_nb(key), [])
-                merged.extend(t for t in targets if t not in merged)
-        self._nb_expansions = by_stem
+        words = [k for k in self.expansions_ if " " not in k]
+        self._nb_expansions = self._by_stem([k for k in words if k not in self.related_], stem_nb)
         # the synonyms by English stem: an entry for "heading" serves "headed" and "heads"
-        related: dict[str, list[str]] = {}
-        for key in self.related_:
-            if " " not in key:
-                merged = related.setdefault(stem(key), [])
-                merged.extend(t for t in self.expansions_[key] if t not in merged)
-        self._related_by_stem = related
+        self._related_by_stem = self._by_stem([k for k in words if k in self.related_], stem)
         self._glossary_cache: dict[tuple[str, bool], tuple[bool, list[str], bool]] = {}
+
+    def _by_stem(self, keys: list[str], stemmer: Callable[[str], str]) -> dict[str, list[str]]:
+        """Glossary entries by their word's stem, the targets of entries sharing one merged."""
+        found: dict[str, list[str]] = {}
+        for key in keys:
+            merged = found.setdefault(stemmer(key), [])
+            merged.extend(t for t in self.expansions_[key] if t not in merged)
+        return found
 
     def _build_dictionary(self) -> None:
         """Words a typo may be corrected to, most frequent first (ties go to common words):
