@@ -61,6 +61,10 @@
 
   // ------------------------------------------------------------------ lookup
 
+  function shortened(text, length) {
+    return text.length > length ? text.slice(0, length) + "…" : text;
+  }
+
   function escapeRegExp(text) {
     return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   }
@@ -263,7 +267,7 @@
               "p",
               { class: "snippet" },
               h("span", { class: "label" }, "The assistant’s best guess: "),
-              item.guess.text.length > 200 ? item.guess.text.slice(0, 200) + "…" : item.guess.text,
+              shortened(item.guess.text, 200),
             ),
             h(
               "button",
@@ -329,7 +333,7 @@
               h("span", {}, `${p.helpful} helpful`),
             ),
             p.url ? h("a", { href: p.url, target: "_blank", rel: "noopener" }, p.id) : h("code", {}, p.id),
-            p.text ? h("p", { class: "snippet" }, p.text.slice(0, 160) + (p.text.length > 160 ? "…" : "")) : null,
+            p.text ? h("p", { class: "snippet" }, shortened(p.text, 160)) : null,
             h("ul", { class: "asked" }, p.questions.map((q) => h("li", {}, q))),
           ),
         ),
