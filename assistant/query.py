@@ -13,6 +13,7 @@ from rapidfuzz.distance import OSA
 
 from .text import (
     CHAT_FORMS,
+    GRAMMAR_WORDS,
     QUESTION_WORDS,
     STOP_WORDS,
     compounds,
@@ -441,10 +442,15 @@ class QueryReader:
         be Norwegian (see _expansions_for), and it is a name written as an everyday word
         ("go", "rest": it then says as little about the topic as a question word)."""
         stem_ = stem(tok)
-        content = tok not in QUESTION_WORDS and not covered and not plain
         correction = None
         word, factor = tok, 1.0
         unknown = not self.is_known(stem_) and not self._glossary(tok, nb)[0]
+        content = (
+            tok not in QUESTION_WORDS
+            and not covered
+            and not plain
+            and not (unknown and tok in GRAMMAR_WORDS)
+        )
         if unknown and not covered:
             us = american_spelling(tok)
             if us != tok and (self.is_known(stem(us)) or self._glossary(us, nb)[0]):

@@ -269,6 +269,21 @@ def test_chat_spellings_of_small_words_are_not_unknown_topics(bot, question, pas
 
 
 @pytest.mark.parametrize(
+    ("question", "passage_word"),
+    [
+        ("Have you done anything in fintech?", "GivePayments"),
+        ("Is there anything Django does for security?", "Django"),
+        ("Hva gjorde dere for GivePayments?", "GivePayments"),
+        ("Hva ble gjort for DBC Cloud?", "DBC Cloud"),
+    ],
+)
+def test_grammar_words_the_article_lacks_are_not_topics(bot, question, passage_word):
+    # were refused: "The article doesn't mention anything." / "... mention ble or gjort."
+    reply = answered(bot, question)
+    assert passage_word in top_text(reply)
+
+
+@pytest.mark.parametrize(
     "question",
     ["What is this article about?", "tl;dr", "summarize the post", "Hva handler artikkelen om?"],
 )
