@@ -40,6 +40,7 @@ SETS = {
     "fresh C": HERE / "questions" / "fresh_c.jsonl",
     "fresh D": HERE / "questions" / "fresh_d.jsonl",
     "fresh E": HERE / "questions" / "fresh_e.jsonl",
+    "fresh F": HERE / "questions" / "fresh_f.jsonl",
 }
 HAND_SET = Calibration(("top", "margin", "known", "unknown"), (6.0, 4.0, 3.0, -1.0), -4.5, 0.5)
 

@@ -48,6 +48,7 @@ SETS = {
     "fresh_c": ROOT / "bench" / "questions" / "fresh_c.jsonl",
     "fresh_d": ROOT / "bench" / "questions" / "fresh_d.jsonl",
     "fresh_e": ROOT / "bench" / "questions" / "fresh_e.jsonl",
+    "fresh_f": ROOT / "bench" / "questions" / "fresh_f.jsonl",
 }
 TUNE_ON = "dev"
 EMBED_PY = HERE / ".venv-embed" / "bin" / "python"
