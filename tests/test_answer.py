@@ -108,6 +108,12 @@ def test_words_about_the_article_itself_are_not_topics(bot):
         assert word in top_text(reply)
 
 
+def test_asking_what_can_go_wrong_is_asking_about_risks(bot):
+    # was "The article doesn't mention wrong."
+    reply = answered(bot, "What can go wrong with Python security?")
+    assert "security" in top_text(reply).lower()
+
+
 @pytest.mark.parametrize(
     ("question", "phrase"),
     [
