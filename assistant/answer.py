@@ -49,6 +49,8 @@ _FEEDBACK = frozenset(
     """great cool nice helped helpful useful perfect awesome excellent brilliant amazing
     exactly appreciate appreciated hjalp nyttig perfekt flott supert""".split()
 )
+# Declining more help: "no thanks", "no thank you", "nei takk" (not "You're welcome!")
+_DECLINE = re.compile(r"^\W*(?:no|nei)\b\W*(?:thanks|thank|takk)\b", re.IGNORECASE)
 _FILLER = frozenset("much lot very really so mye veldig".split())  # "thank you so much"
 _WRONG = frozenset("wrong incorrect useless unhelpful nonsense irrelevant feil ubrukelig".split())
 _ABOUT_ANSWER = frozenset(
@@ -427,6 +429,8 @@ class Answerer:
             return None  # "answer", "question" on their own
         if not _BYE.isdisjoint(words):
             return f"Goodbye! Come back with any question about “{self.title}”:"
+        if not _THANKS.isdisjoint(words) and _DECLINE.match(text):
+            return f"All right! Ask any time you have a question about “{self.title}”."
         if not _THANKS.isdisjoint(words):
             return f"You're welcome! Anything else about “{self.title}”?"
         if not _FEEDBACK.isdisjoint(words):

@@ -137,6 +137,8 @@ def test_a_question_that_is_a_glossary_phrase_is_answered(bot, question, phrase)
         ("ok thanks!", "You're welcome"),
         ("takk", "You're welcome"),
         ("thanks, bye", "Goodbye"),
+        ("no thanks", "All right"),  # declining more help is no thanks for an answer
+        ("Nei takk.", "All right"),
         ("ha det bra!", "Goodbye"),
         ("help", "I answer questions"),
         ("Hva kan du?", "I answer questions"),
