@@ -16,6 +16,7 @@ from .text import (
     GRAMMAR_WORDS,
     QUESTION_WORDS,
     STOP_WORDS,
+    asker_roles,
     compounds,
     language_hits,
     normalize,
@@ -346,6 +347,7 @@ class QueryReader:
         # names the visitor wrote ("Rome", "MongoDB") are typos of the corpus's names only;
         # read once a word the corpus lacks needs to know (most questions have none)
         names: frozenset[str] | None = None
+        roles: frozenset[str] = frozenset()
         # a hyphenated word the corpus knows ("batteries-included") counts as a word of its
         # own, and its parts as much as they count inside it in the passages
         wholes = [(c, stem(c)) for c in compounds(norm)]
@@ -408,7 +410,10 @@ class QueryReader:
             if read and (read[3] is not None or not read[1]):  # unknown: corrected, or not
                 if names is None:
                     names = frozenset(w.lower() for w in written_names(norm))
-                if tok in names:
+                    roles = asker_roles(norm)
+                if tok in roles:  # "As a CTO, ...": who asks, not a topic the article lacks
+                    read = self._read_cached((tok, True, False, *key[3:]))
+                elif tok in names:
                     read = self._read_cached((tok, key[1], True, *key[3:]))
             if not read:  # a stop word with two letters swapped
                 continue

@@ -354,21 +354,37 @@ WORD = r"[^\W_]+(?:[.'][^\W_]+)*"  # a word as written, dotted names whole: "Nod
 WORDS = re.compile(WORD)
 # a word inside a sentence: after a space that follows no full stop, question mark or colon
 _INSIDE = re.compile(rf"(?<=[^.!?:\s] )[^\w\s]*({WORD})")
+# the visitor saying who they are: "As a CTO, ...", "I'm the CEO of ...", "Jeg er CTO i ..."
+_ROLE = re.compile(
+    rf"\b(?:as an?|i'?m an?|i'?m the|i am an?|i am the|we'?re an?|we are an?|jeg er|vi er)"
+    rf" [^\w\s]*({WORD})",
+    re.IGNORECASE,
+)
 
 
 def written_names(text: str) -> list[str]:
     """The words a visitor wrote as names: with a capital (or mixed case, "iPhone") inside a
-    sentence ("Does Django support MongoDB?" -> Django, MongoDB). None when the message is in
-    capitals or title case, where a capital says nothing. ``text`` is normalised already."""
+    sentence ("Does Django support MongoDB?" -> Django, MongoDB), not the visitor's own role
+    ("As a CTO, ..."). None when the message is in capitals or title case, where a capital
+    says nothing. ``text`` is normalised already."""
     if text.islower() or text.isupper():  # no capital at all, or nothing but capitals
         return []
     inside = _INSIDE.findall(text)
-    names = [w for w in inside if not w.islower() and w != "I" and w[0].isalpha()]
+    roles = set(_ROLE.findall(text))  # who is asking is not what they ask about
+    names = [
+        w for w in inside if not w.islower() and w != "I" and w[0].isalpha() and w not in roles
+    ]
     if names:
         small = [w for w in inside if w.lower() in STOP_WORDS and w != "I"]  # "of", "does"
         if sum(not w.islower() for w in small) * 2 > len(small):  # Title Case: "What Is It?"
             return []
     return names
+
+
+def asker_roles(text: str) -> frozenset[str]:
+    """The words by which visitors say who they are, lower-cased: "As a CTO, ..." -> cto,
+    "I'm a beginner and ..." -> beginner. ``text`` is normalised already."""
+    return frozenset(w.lower() for w in _ROLE.findall(text))
 
 
 def proper_nouns(texts: list[str], normalized: bool = False) -> frozenset[str]:

@@ -276,6 +276,17 @@ def test_chat_spellings_of_small_words_are_not_unknown_topics(bot, question, pas
     assert passage_word in top_text(reply)
 
 
+def test_the_visitors_own_role_is_not_what_the_question_is_about(bot):
+    # was "The article doesn't mention CTO."
+    reply = answered(bot, "As a CTO, should I pick Django or Flask?")
+    assert "Django" in top_text(reply)
+    reply = answered(bot, "I'm a beginner. How do I start a Python backend project?")
+    assert "Starting a Python for backend project" in top_text(reply)
+    # the rest of the question still decides
+    reply = bot.ask("As a CTO, can I deploy it to Heroku?")
+    assert reply["message"] == "The article doesn't mention Heroku."
+
+
 @pytest.mark.parametrize(
     ("question", "passage_word"),
     [

@@ -76,3 +76,7 @@ def test_names_are_words_with_a_capital_inside_a_sentence():
     # a capital says nothing in a title-cased or shouted message
     assert names("What Does Django Provide Out Of The Box?") == []
     assert names("DOES DJANGO SUPPORT MONGODB") == []
+    # who asks is no name of what they ask about
+    assert names("As a CTO, should I pick Django?") == ["Django"]
+    assert names("I'm the CEO of a startup. Does Django fit?") == ["Django"]
+    assert names("Is Python as fast as Rust?") == ["Python", "Rust"]
