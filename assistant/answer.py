@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any
 
@@ -27,6 +27,8 @@ _CONNECTIVE = re.compile(
     r" (?:what|which|whom|how|hva|hvilke|hvilken|hvilket|hvem))\b",
     re.IGNORECASE,
 )
+_AFTER_SENTENCE = re.compile(r"(?<=[.!?])\s+")  # where a visitor's next sentence starts
+_TOLD = 0.5  # the weight of what a visitor tells beside a question that stands on its own
 _ANAPHORA = frozenset(
     """it its they them their this that these those one ones both either other others another
     else more further same den det de dem denne dette disse andre annen mer flere""".split()
@@ -139,6 +141,12 @@ class Analysis:
     tokens: list[str]
     phrasing: int | None = None  # the passage of an alternate in the very same words
     summary: bool = False  # asks what the article is about: ranked is its lead paragraph on
+    asked: Query | None = None  # the sentences that ask, when the message also tells
+
+
+def _known_share(content: list) -> float:
+    """The share of a question's content words the corpus or the glossary knows."""
+    return sum(t.knowledge for t in content) / len(content) if content else 0.0
 
 
 def _join(words: list[str]) -> str:
@@ -309,7 +317,9 @@ class Answerer:
 
     # ------------------------------------------------------------ answering
 
-    def features(self, query: Query, ranked, own: Query) -> dict[str, float]:
+    def features(
+        self, query: Query, ranked, own: Query, asked: Query | None = None
+    ) -> dict[str, float]:
         """Answerability features of a ranking (see bench/quality.md). "coverage", the one
         that takes a loop over the words, is computed when the confidence model uses it or
         every_feature is set (bench/calibrate.py)."""
@@ -317,7 +327,9 @@ class Answerer:
         second = float(ranked.scores[1]) if len(ranked.scores) > 1 else 0.0
         content = query.content_terms
         known = [t for t in content if t.known or t.expansions]
-        knowledge = sum(t.knowledge for t in content)
+        share = _known_share(content)
+        if asked is not None and query is own:  # what the visitor tells counts less
+            share = max(share, _known_share(asked.content_terms))
         idf = self._idf
         vocab = self.index.vocabulary_
         matched_idf = total_idf = 0.0
@@ -339,7 +351,7 @@ class Answerer:
         return {
             "top": top,
             "margin": top - second,
-            "known": knowledge / len(content) if content else 0.0,
+            "known": share,
             "coverage": matched_idf / total_idf if total_idf else 0.0,
             "alt": float(ranked.alt[0]) if len(ranked.alt) else 0.0,
             "word": float(ranked.word[0]) if len(ranked.word) else 0.0,
@@ -349,6 +361,28 @@ class Answerer:
             if content
             else 0.0,
         }
+
+    def _asked(self, own: Query) -> Query | None:
+        """The sentences that ask, parsed, when a message also tells ("We're a small bakery
+        with a webshop. Is Python secure enough?"); None when no sentence asks or every one
+        does. What visitors tell about themselves ("bakery", "Heroku") may be words the
+        article lacks without the question being one it cannot answer."""
+        parts = _AFTER_SENTENCE.split(own.text.strip())
+        asks = [p for p in parts if p.endswith("?")]
+        if not asks or len(asks) == len(parts):
+            return None
+        asked = self.index.parse(" ".join(asks))
+        return asked if asked.content_terms else None
+
+    @staticmethod
+    def _told_less(own: Query, asked: Query | None) -> Query:
+        """The question with what the visitor tells weighing half, when the sentences that
+        ask stand on their own (two corpus words): "small" of "a small bakery" no longer
+        picks the paragraph on small services for "Is Python secure enough?"."""
+        if asked is None or sum(t.known for t in asked.content_terms) < 2:
+            return own
+        weights = {s: x if s in asked.weights else _TOLD * x for s, x in own.weights.items()}
+        return replace(own, weights=weights)
 
     def _first_alternates(self) -> dict[int, str]:
         """Each passage's first alternate question (recomputed when the alternates change)."""
@@ -376,6 +410,8 @@ class Answerer:
         """Parse, resolve follow-ups, rank and compute the answerability features."""
         history = [h for h in (history or []) if h and h.strip()][-10:]
         own = self.index.parse(question)
+        asked = self._asked(own)
+        own = self._told_less(own, asked)
         query, topic, demote, bonus = self.resolve(question, history, own)
         taught = self.index.phrasing(own)
         if taught is not None and demote.get(taught, 1.0) > 0 and self.same_words:
@@ -388,11 +424,13 @@ class Answerer:
             scores = zeros.copy()
             scores[0] = SUMMARY_CONFIDENCE  # the lead answers; the rest only follow it
             ranked = Ranked(top, scores, zeros, zeros, zeros)
-            features = self.features(query, ranked, own)
-            return Analysis(query, own, topic, ranked, features, own.tokens, summary=True)
+            features = self.features(query, ranked, own, asked)
+            return Analysis(
+                query, own, topic, ranked, features, own.tokens, summary=True, asked=asked
+            )
         ranked = self.index.search(query, k=max(k, 2), factors=demote, bonus=bonus)
-        features = self.features(query, ranked, own)
-        return Analysis(query, own, topic, ranked, features, own.tokens, taught)
+        features = self.features(query, ranked, own, asked)
+        return Analysis(query, own, topic, ranked, features, own.tokens, taught, asked=asked)
 
     def _asks_summary(self, own: Query, topic: str) -> bool:
         """Whether the question asks what the article as a whole is about (SUMMARY_WORDS,
@@ -478,7 +516,8 @@ class Answerer:
             and a.features["top"] > 0
             # a name the article never mentions ("Does Django support MongoDB?") is what the
             # question is about, however well its other words match
-            and (settled or a.own.written.isdisjoint(unknown))
+            # (in the sentences that ask: "We host on Heroku. Is Django secure?" is answered)
+            and (settled or (a.asked or a.own).written.isdisjoint(unknown))
         ):
             return True, confidence, ""
         confidence = min(confidence, self.calibration.threshold)

@@ -276,6 +276,18 @@ def test_chat_spellings_of_small_words_are_not_unknown_topics(bot, question, pas
     assert passage_word in top_text(reply)
 
 
+def test_what_a_visitor_tells_before_asking_does_not_decide_the_answer(bot):
+    # were refused: "The article doesn't mention bakery." / "... mention Heroku."; and the
+    # bakery's "small" picked the paragraph on small services
+    reply = answered(bot, "We're a small bakery with a webshop. Is Python secure enough?")
+    assert "security" in top_text(reply).lower()
+    reply = answered(bot, "We host on Heroku. Is Django secure?")
+    assert "ecurity" in top_text(reply)
+    # a name in the question itself still decides
+    reply = bot.ask("We use Django. Does it support MongoDB?")
+    assert reply["message"] == "The article doesn't mention MongoDB."
+
+
 def test_the_visitors_own_role_is_not_what_the_question_is_about(bot):
     # was "The article doesn't mention CTO."
     reply = answered(bot, "As a CTO, should I pick Django or Flask?")
