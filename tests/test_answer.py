@@ -108,6 +108,18 @@ def test_words_about_the_article_itself_are_not_topics(bot):
         assert word in top_text(reply)
 
 
+@pytest.mark.parametrize(
+    ("question", "passage_word"),
+    [
+        ("How hard is it to scale a Python backend?", "scale"),
+        ("is django difficult to set up", "Django"),
+    ],
+)
+def test_asking_how_hard_something_is_is_a_question_about_ease(bot, question, passage_word):
+    # were "The article doesn't mention hard." / "... mention difficult."
+    assert passage_word in top_text(answered(bot, question))
+
+
 def test_asking_what_can_go_wrong_is_asking_about_risks(bot):
     # was "The article doesn't mention wrong."
     reply = answered(bot, "What can go wrong with Python security?")
