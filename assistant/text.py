@@ -100,6 +100,7 @@ QUESTION_WORDS = frozenset(
     explain explained describe vs versus give show question questions spørsmål
     say says said article articles post blog text mention mentions mentioned talk talks
     discuss discusses cover covers write writes wrote written
+    site website page webpage nettsiden nettside
     sier si artikkelen artikkel artikler innlegget innlegg teksten nevner nevnt skriver""".split()
 ) | (SUMMARY_WORDS - STOP_WORDS)
 

@@ -328,7 +328,13 @@ def test_grammar_words_the_article_lacks_are_not_topics(bot, question, passage_w
 
 @pytest.mark.parametrize(
     "question",
-    ["What is this article about?", "tl;dr", "summarize the post", "Hva handler artikkelen om?"],
+    [
+        "What is this article about?",
+        "tl;dr",
+        "summarize the post",
+        "Hva handler artikkelen om?",
+        "what is this site about",  # was the paragraph on cross-site scripting
+    ],
 )
 def test_asking_what_the_article_is_about_gets_its_lead_paragraph(bot, question):
     # not "Could you say a little more?": the opening paragraph (not the one-line tagline)
