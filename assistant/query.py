@@ -27,6 +27,12 @@ from .text import (
 )
 
 
+# an everyday word that is one of the corpus's names is that name beside these ("than go",
+# "go vs python"), and after "or"/"and" following another name ("java or go")
+_VERSUS = frozenset("vs versus than enn kontra fremfor framfor".split())
+_ALONGSIDE = frozenset("or and eller og".split())
+
+
 @dataclass
 class QueryTerm:
     """One word of a question and what the index made of it."""
@@ -402,7 +408,12 @@ class QueryReader:
             if tok in STOP_WORDS:
                 continue
             # "go", "rest": a name of the corpus that is also an everyday word, written as one
-            plain = everyday and tok in self.everyday_names_ and tok not in capitalised
+            plain = (
+                everyday
+                and tok in self.everyday_names_
+                and tok not in capitalised
+                and not self._compared(tokens, i)
+            )
             key = (tok, i in covered, False, tok in inside, nb, plain)
             read = cache.get(key)
             if read is None:
@@ -426,6 +437,14 @@ class QueryReader:
         for _, s in wholes:
             add(s, 1.0)
         return Query(text, terms, weights, tokens, written=names or frozenset())
+
+    def _compared(self, tokens: list[str], i: int) -> bool:
+        """Whether the word at i is compared as a name, whatever its case: "faster than go",
+        "python vs go", "go vs python", "java or go" (beside another of the corpus's names)."""
+        before = tokens[i - 1] if i else ""
+        if before in _VERSUS or (i + 1 < len(tokens) and tokens[i + 1] in _VERSUS):
+            return True
+        return before in _ALONGSIDE and i >= 2 and tokens[i - 2] in self.proper_nouns_
 
     def _read_cached(self, key: tuple) -> tuple:
         """_read_token for (token, covered, name, part, nb, plain), cached; () for a stop

@@ -148,6 +148,10 @@ def test_a_name_that_is_also_an_everyday_word_is_a_name_only_when_written_as_one
     assert idx.search(verb, k=1).indices[0] == 1
     assert [w for w, _ in idx.names(idx.parse("Is Go fast?"))] == ["go"]
     assert [w for w, _ in idx.names(idx.parse("what is REST"))] == ["rest"]
+    # compared, it is the name whatever its case: typed on a phone, "faster than go"
+    for text in ("is python faster than go", "go vs python", "java or go"):
+        assert "go" in [w for w, _ in idx.names(idx.parse(text))], text
+    assert idx.names(idx.parse("should i go or stay")) == []
 
 
 def test_a_word_in_every_passage_weighs_nothing():
