@@ -33,6 +33,9 @@ _ANAPHORA = frozenset(
     """it its they them their this that these those one ones both either other others another
     else more further same den det de dem denne dette disse andre annen mer flere""".split()
 )
+# "there" at the end points back at a place just talked about ("what did Python do there?"),
+# unlike "Is there a framework ...?"
+_THERE = re.compile(r"\b(?:there|der)\W*$", re.IGNORECASE)
 _OTHER = frozenset("other others another else more further andre annen flere mer".split())
 # pointing back at several things: "which one", "both", "which of them" after Flask, FastAPI
 _SEVERAL = frozenset("them they their both either these those one ones dem de begge disse".split())
@@ -204,7 +207,8 @@ class Answerer:
         known = [t for t in query.content_terms if t.known or t.expansions]
         if _CONNECTIVE.match(query.text):
             return True
-        if any(t in _ANAPHORA for t in tokens) and len(known) <= 2:
+        points_back = any(t in _ANAPHORA for t in tokens) or _THERE.search(query.text)
+        if points_back and len(known) <= 2:
             return True
         return not known and len(tokens) <= 5
 
@@ -300,13 +304,16 @@ class Answerer:
             names=self.index.names(query),  # the names the question itself asks about
         )
         earlier = self.index.search(prev, k=1, factors=prev_demote)
-        gone = 0.0 if complaint or any(t in _OTHER for t in tokens) else DEMOTE_ANSWERED
+        other = complaint or any(t in _OTHER for t in tokens)
+        # asking more about the place just read ("what did Python do there?") stays there
+        stay = not other and _THERE.search(query.text) is not None
+        gone = 0.0 if other else 1.0 if stay else DEMOTE_ANSWERED
         demote = {i: f * gone for i, f in prev_demote.items()}
         demote.update({i: gone for i in earlier.indices.tolist()})
         last = (int(earlier.indices[0]), float(earlier.scores[0])) if len(earlier.indices) else None
-        # no reading on past an answer the visitor says was wrong
+        # no reading on past an answer the visitor says was wrong, nor away from "there"
         topic_text = " ".join(self._as_written(history[-1], topic))
-        return merged, topic_text, demote, None if complaint else last
+        return merged, topic_text, demote, None if complaint or stay else last
 
     @staticmethod
     def _as_written(text: str, tokens: list[str]) -> list[str]:

@@ -207,6 +207,22 @@ def test_a_follow_up_is_read_with_the_question_before(bot):
     assert alone["context"] == ""
 
 
+def test_asking_more_about_the_place_just_read_stays_there(bot):
+    # "there" points back: was the paragraph on backend development (no follow-up), then
+    # the next case study (a follow-up walks on)
+    for first, then, name in [
+        ("What is Intempus?", "what did python do there?", "Intempus"),
+        ("Tell me about DBC Cloud", "how was Python used there?", "DBC Cloud"),
+    ]:
+        reply = answered(bot, then, [first])
+        assert name in top_text(reply) and reply["context"] == name
+    # "else" still asks for another one
+    reply = answered(bot, "what else did you do there?", ["Tell me about DBC Cloud"])
+    assert "DBC Cloud" not in top_text(reply)
+    # an existential "there" is no pointer
+    assert bot.ask("Is there a framework for small APIs?", ["What is Intempus?"])["context"] == ""
+
+
 def test_asking_for_other_examples_leaves_the_first_answer_out(bot):
     first = bot.ask("What is GivePayments?")
     other = bot.ask("any other examples?", history=["What is GivePayments?"])
