@@ -140,6 +140,7 @@ CHAT_FORMS = {
     "ur": "your",
     **dict.fromkeys(["pls", "plz", "plez"], "please"),
     "abt": "about",
+    **dict.fromkeys(["gud", "gd"], "good"),
     **dict.fromkeys(["bc", "cuz", "coz", "cos"], "because"),
     **dict.fromkeys(["thx", "tx", "tnx", "ty", "thanx"], "thanks"),
     **dict.fromkeys(["im", "ive", "i'd"], "i"),  # not "id": an ID

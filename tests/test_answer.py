@@ -286,6 +286,7 @@ def test_typos_and_norwegian_reach_the_passage(bot):
         ("why doesnt python scale", "Scalability"),
         ("can u tell me about django", "Django"),
         ("wat is flask", "Flask"),
+        ("wat is fastapi gud for", "FastAPI"),
         ("pls explain fastapi", "FastAPI"),
         ("ok and what is flask then", "Flask"),
         ("hi what about kubernetes?", "Kubernetes"),
