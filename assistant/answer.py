@@ -54,6 +54,19 @@ _FEEDBACK = frozenset(
     """great cool nice helped helpful useful perfect awesome excellent brilliant amazing
     exactly appreciate appreciated hjalp nyttig perfekt flott supert""".split()
 )
+# Asking the assistant to do a job for the visitor ("Can you write code for me?", "Build me
+# a website", "Kan du fikse koden min?"): a task verb, then "me"/"my"/"us" within a few words.
+# Not "make" ("Can you make our slow backend faster?" asks what the article says) nor verbs
+# that ask for an answer ("tell me", "explain", "help me choose").
+_TASK = re.compile(
+    r"^\W*(?:(?:can|could|would|will) (?:you|u) (?:please )?|please |pls "
+    r"|(?:kan|vil|kunne) (?:du|dere) )?"
+    r"(?:write|build|create|fix|debug|review|generate|code|book|order|send|translate|develop"
+    r"|implement|design|program|install|deploy|set up|skriv|skrive|lag|lage|bygg|bygge|fiks"
+    r"|fikse|sende|bestill|bestille|oversett|oversette)\b"
+    r"(?:\W+\w+){0,3}?\W+(?:me|my|us|our|meg|min|mitt|mine|oss|vår|vårt|våre)\b",
+    re.IGNORECASE,
+)
 # Declining more help: "no thanks", "no thank you", "nei takk" (not "You're welcome!")
 _DECLINE = re.compile(r"^\W*(?:no|nei)\b\W*(?:thanks|thank|takk)\b", re.IGNORECASE)
 _FILLER = frozenset("much lot very really so mye veldig".split())  # "thank you so much"
@@ -498,6 +511,13 @@ class Answerer:
             return False, 0.0, self._not_mentioned(a, unknown)
         # a question in the very words of a curated or taught alternate has its answer
         settled = len(a.ranked.indices) and a.phrasing == int(a.ranked.indices[0])
+        if not settled and _TASK.search(a.own.text):
+            # "Can you write code for me?", "Fix my Django bug": a job for someone, not a
+            # question the article answers (it was given the passage on code reviews)
+            return False, min(confidence, self.calibration.threshold), (
+                f"I can't do that, but I can answer questions about “{self.title}”. "
+                "Try one of these:"
+            )
         if (
             not settled
             and len(a.ranked.indices)

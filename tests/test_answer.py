@@ -120,6 +120,25 @@ def test_asking_how_hard_something_is_is_a_question_about_ease(bot, question, pa
     assert passage_word in top_text(answered(bot, question))
 
 
+@pytest.mark.parametrize(
+    "request_",
+    ["Can you write code for me?", "Fix my Django bug", "Kan du skrive kode for meg?"],
+)
+def test_a_job_for_the_assistant_is_declined_with_suggestions(bot, request_):
+    # "Can you write code for me?" was answered with the paragraph on code reviews
+    reply = bot.ask(request_)
+    assert not reply["answered"]
+    assert reply["message"].startswith("I can't do that")
+    assert reply["suggestions"]
+
+
+def test_asking_for_help_with_what_the_article_covers_is_answered(bot):
+    assert "best backend language" in top_text(
+        answered(bot, "Can you help me choose a backend language?")
+    )
+    answered(bot, "Can you make our slow backend faster?")  # a curated question
+
+
 def test_asking_what_can_go_wrong_is_asking_about_risks(bot):
     # was "The article doesn't mention wrong."
     reply = answered(bot, "What can go wrong with Python security?")
