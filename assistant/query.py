@@ -26,7 +26,6 @@ from .text import (
     written_names,
 )
 
-
 # an everyday word that is one of the corpus's names is that name beside these ("than go",
 # "go vs python"), and after "or"/"and" following another name ("java or go")
 _VERSUS = frozenset("vs versus than enn kontra fremfor framfor".split())
