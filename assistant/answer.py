@@ -514,14 +514,9 @@ class Answerer:
         if not settled and _TASK.search(a.own.text):
             # "Can you write code for me?", "Fix my Django bug": a job for someone, not a
             # question the article answers (it was given the passage on code reviews)
-            return (
-                False,
-                min(confidence, self.calibration.threshold),
-                (
-                    f"I can't do that, but I can answer questions about “{self.title}”. "
-                    "Try one of these:"
-                ),
-            )
+            confidence = min(confidence, self.calibration.threshold)
+            reply = f"I can't do that, but I answer questions about “{self.title}”. Try these:"
+            return False, confidence, reply
         if (
             not settled
             and len(a.ranked.indices)

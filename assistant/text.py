@@ -61,12 +61,11 @@ STOP_WORDS = STOP_WORDS | NORWEGIAN_STOP_WORDS
 
 # Grammar words that are not in STOP_WORDS because the article uses some of them ("first",
 # "still", "once"): a question's word from this list that the corpus does not know is
-# grammar, not a topic the article lacks ("Is there *anything* Python can do for them?",
-# "Hva *gjorde* dere for ...?"). Closed-class English words (pronouns, quantifiers,
+# grammar, not a topic the article lacks ("Have you done *anything* in fintech?", "Hva
+# *gjorde* dere for ...?"). Closed-class English words (pronouns, quantifiers,
 # conjunctions, adverbs of time and degree) and the forms of Norwegian auxiliary verbs.
-GRAMMAR_WORDS = (
-    frozenset(
-        """above across after afterwards against all almost alone along already although always
+GRAMMAR_WORDS = frozenset(
+    """above across after afterwards against all almost alone along already although always
     amongst anybody anyhow anyone anything anyway anywhere around because before behind
     below beside besides beyond both cannot each either elsewhere enough even ever every
     everybody everyone everything everywhere except few further hence however itself
@@ -80,8 +79,6 @@ GRAMMAR_WORDS = (
     vært kunne skulle ville måtte burde han hun ham henne hans hennes dem her der
     aldri alltid ofte allerede fortsatt ennå igjen veldig men fordi mens at inn opp ned
     over under bak foran hvordan hele alt annet andre""".split()
-    )
-    - STOP_WORDS
 )
 
 # Asking what the text as a whole is about: "What is this article about?", "tl;dr",
