@@ -41,6 +41,7 @@ SETS = {
     "fresh D": HERE / "questions" / "fresh_d.jsonl",
     "fresh E": HERE / "questions" / "fresh_e.jsonl",
     "fresh F": HERE / "questions" / "fresh_f.jsonl",
+    "fresh G": HERE / "questions" / "fresh_g.jsonl",
 }
 HAND_SET = Calibration(("top", "margin", "known", "unknown"), (6.0, 4.0, 3.0, -1.0), -4.5, 0.5)
 

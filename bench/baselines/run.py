@@ -49,6 +49,7 @@ SETS = {
     "fresh_d": ROOT / "bench" / "questions" / "fresh_d.jsonl",
     "fresh_e": ROOT / "bench" / "questions" / "fresh_e.jsonl",
     "fresh_f": ROOT / "bench" / "questions" / "fresh_f.jsonl",
+    "fresh_g": ROOT / "bench" / "questions" / "fresh_g.jsonl",
 }
 TUNE_ON = "dev"
 EMBED_PY = HERE / ".venv-embed" / "bin" / "python"
