@@ -58,12 +58,15 @@ _FEEDBACK = frozenset(
 # a website", "Kan du fikse koden min?"): a task verb, then "me"/"my"/"us" within a few words.
 # Not "make" ("Can you make our slow backend faster?" asks what the article says) nor verbs
 # that ask for an answer ("tell me", "explain", "help me choose").
+_TASK_VERBS = frozenset(
+    """write build create fix debug review generate code book order send translate develop
+    implement design program install deploy set skriv skrive lag lage bygg bygge fiks fikse
+    sende bestill bestille oversett oversette""".split()
+)
 _TASK = re.compile(
     r"^\W*(?:(?:can|could|would|will) (?:you|u) (?:please )?|please |pls "
     r"|(?:kan|vil|kunne) (?:du|dere) )?"
-    r"(?:write|build|create|fix|debug|review|generate|code|book|order|send|translate|develop"
-    r"|implement|design|program|install|deploy|set up|skriv|skrive|lag|lage|bygg|bygge|fiks"
-    r"|fikse|sende|bestill|bestille|oversett|oversette)\b"
+    rf"(?:{'|'.join(sorted(_TASK_VERBS - {'set'}))}|set up)\b"
     r"(?:\W+\w+){0,3}?\W+(?:me|my|us|our|meg|min|mitt|mine|oss|vår|vårt|våre)\b",
     re.IGNORECASE,
 )
@@ -511,7 +514,7 @@ class Answerer:
             return False, 0.0, self._not_mentioned(a, unknown)
         # a question in the very words of a curated or taught alternate has its answer
         settled = len(a.ranked.indices) and a.phrasing == int(a.ranked.indices[0])
-        if not settled and _TASK.search(a.own.text):
+        if not settled and not _TASK_VERBS.isdisjoint(a.tokens) and _TASK.search(a.own.text):
             # "Can you write code for me?", "Fix my Django bug": a job for someone, not a
             # question the article answers (it was given the passage on code reviews)
             confidence = min(confidence, self.calibration.threshold)
