@@ -219,11 +219,11 @@ class Answerer:
 
     # ------------------------------------------------------------ follow-ups
 
-    def _is_followup(self, query: Query, tokens: list[str]) -> bool:
+    def _is_followup(self, query: Query, tokens: list[str], there: bool) -> bool:
         known = [t for t in query.content_terms if t.known or t.expansions]
         if _CONNECTIVE.match(query.text):
             return True
-        points_back = any(t in _ANAPHORA for t in tokens) or _THERE.search(query.text)
+        points_back = there or any(t in _ANAPHORA for t in tokens)
         if points_back and len(known) <= 2:
             return True
         return not known and len(tokens) <= 5
@@ -277,7 +277,8 @@ class Answerer:
         # (its other answers become the suggestions); the complaint's words are no topic
         words = _chat_words(tokens)
         complaint = bool(words) and _complains(words, query.text)
-        if not complaint and not self._is_followup(query, tokens):
+        there = _THERE.search(query.text) is not None  # ends in "there": points back
+        if not complaint and not self._is_followup(query, tokens, there):
             return query, "", {}, None
         prev, _, prev_demote, _ = self._resolve(history[-1], history[:-1])
         if not prev.content_terms:
@@ -322,7 +323,7 @@ class Answerer:
         earlier = self.index.search(prev, k=1, factors=prev_demote)
         other = complaint or any(t in _OTHER for t in tokens)
         # asking more about the place just read ("what did Python do there?") stays there
-        stay = not other and _THERE.search(query.text) is not None
+        stay = there and not other
         gone = 0.0 if other else 1.0 if stay else DEMOTE_ANSWERED
         demote = {i: f * gone for i, f in prev_demote.items()}
         demote.update({i: gone for i in earlier.indices.tolist()})

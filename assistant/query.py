@@ -419,8 +419,8 @@ class QueryReader:
                 read = self._read_cached(key)
             if read and (read[3] is not None or not read[1]):  # unknown: corrected, or not
                 if names is None:
-                    names = frozenset(w.lower() for w in written_names(norm))
                     roles = asker_roles(norm)
+                    names = frozenset(w.lower() for w in written_names(norm, roles))
                 if tok in roles:  # "As a CTO, ...": who asks, not a topic the article lacks
                     read = self._read_cached((tok, True, False, *key[3:]))
                 elif tok in names:

@@ -364,17 +364,20 @@ _ROLE = re.compile(
 )
 
 
-def written_names(text: str) -> list[str]:
+def written_names(text: str, roles: frozenset[str] | None = None) -> list[str]:
     """The words a visitor wrote as names: with a capital (or mixed case, "iPhone") inside a
     sentence ("Does Django support MongoDB?" -> Django, MongoDB), not the visitor's own role
     ("As a CTO, ..."). None when the message is in capitals or title case, where a capital
-    says nothing. ``text`` is normalised already."""
+    says nothing. ``text`` is normalised already; ``roles`` its asker_roles, if known."""
     if text.islower() or text.isupper():  # no capital at all, or nothing but capitals
         return []
     inside = _INSIDE.findall(text)
-    roles = set(_ROLE.findall(text))  # who is asking is not what they ask about
+    if roles is None:
+        roles = asker_roles(text)  # who is asking is not what they ask about
     names = [
-        w for w in inside if not w.islower() and w != "I" and w[0].isalpha() and w not in roles
+        w
+        for w in inside
+        if not w.islower() and w != "I" and w[0].isalpha() and w.lower() not in roles
     ]
     if names:
         small = [w for w in inside if w.lower() in STOP_WORDS and w != "I"]  # "of", "does"
