@@ -139,6 +139,12 @@ def test_asking_for_help_with_what_the_article_covers_is_answered(bot):
     answered(bot, "Can you make our slow backend faster?")  # a curated question
 
 
+def test_going_down_asks_about_reliability(bot):
+    # "going" was read as the name Go: the comparison paragraph
+    reply = answered(bot, "How do you keep a Python backend from going down?")
+    assert "Reliability" in top_text(reply)
+
+
 def test_asking_what_can_go_wrong_is_asking_about_risks(bot):
     # was "The article doesn't mention wrong."
     reply = answered(bot, "What can go wrong with Python security?")
