@@ -106,6 +106,13 @@ _ADJECTIVE_ENDINGS = ("este", "ere", "est", "t", "e")
 _SUBJECTS = frozenset("jeg du vi dere man de den det han hun i we you they it".split())
 
 
+def _spells(word: str, targets: list[str]) -> bool:
+    """Whether a glossary word is another spelling of one of its targets: the same letters
+    without dots, hyphens or slashes ("nodejs" / "node.js", "realtime" / "real-time")."""
+    bare = re.sub(r"[\W_]", "", word)
+    return any(re.sub(r"[\W_]", "", t.lower()) == bare for t in targets)
+
+
 def _phrase_end(tokens: list[str], i: int, words: list[str]) -> int:
     """Where a glossary phrase (its words' Norwegian stems) that starts at tokens[i] ends,
     with subject pronouns allowed inside it; 0 if it does not match there."""
@@ -188,6 +195,7 @@ class QueryReader:
             ]
             self._phrases.setdefault(words[0], []).append((phrase, words, stems))
         words = [k for k in self.expansions_ if " " not in k]
+        self._spellings = frozenset(k for k in words if _spells(k, self.expansions_[k]))
         self._nb_expansions = self._by_stem([k for k in words if k not in self.related_], stem_nb)
         # the synonyms by English stem: an entry for "heading" serves "headed" and "heads"
         self._related_by_stem = self._by_stem([k for k in words if k in self.related_], stem)
@@ -519,7 +527,9 @@ class QueryReader:
             known,
             content,
             correction,
-            related,
+            # another spelling or name of its target ("nodejs", "golang") is no mere related
+            # word for how well the question is known, though it weighs as one
+            related and word not in self._spellings and not names,
             tuple(expansions.items()),
             tuple(adds),
             names,

@@ -139,6 +139,13 @@ def test_asking_for_help_with_what_the_article_covers_is_answered(bot):
     answered(bot, "Can you make our slow backend faster?")  # a curated question
 
 
+@pytest.mark.parametrize("question", ["nodejs vs pyhton", "golang vs python"])
+def test_another_spelling_or_name_of_a_corpus_name_counts_as_known(bot, question):
+    # were refused ("The article doesn't seem to answer that."): "nodejs" and "golang"
+    # counted as mere related words, half known
+    answered(bot, question)
+
+
 def test_going_down_asks_about_reliability(bot):
     # "going" was read as the name Go: the comparison paragraph
     reply = answered(bot, "How do you keep a Python backend from going down?")
