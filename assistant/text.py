@@ -171,6 +171,9 @@ def _degree_forms() -> dict[str, str]:
 
 
 _DEGREE = _degree_forms()
+# Snowball stems these to another word of other meaning ("customers" -> "custom", as in
+# "custom stacks"): kept apart
+_OVERSTEMMED = {"customer": "customer", "customers": "customer", "customer's": "customer"}
 _STEM_CACHE: dict[str, str] = {}
 _NB_STEMMER = snowballstemmer.stemmer("norwegian")
 
@@ -212,7 +215,7 @@ def stem(token: str) -> str:
         if "." in token or len(token) <= 3:
             s = token
         else:
-            s = _STEMMER.stemWord(_DEGREE.get(token, token))
+            s = _OVERSTEMMED.get(token) or _STEMMER.stemWord(_DEGREE.get(token, token))
         if len(_STEM_CACHE) < 500_000:
             _STEM_CACHE[token] = s
     return s

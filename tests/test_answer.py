@@ -146,6 +146,12 @@ def test_another_spelling_or_name_of_a_corpus_name_counts_as_known(bot, question
     answered(bot, question)
 
 
+def test_customers_are_not_custom_stacks(bot):
+    # Snowball stems "customers" as "custom": the paragraph on custom stacks came first
+    text = top_text(answered(bot, "Who are your customers?"))
+    assert any(name in text for name in ("Intempus", "Diagnostic Biochips", "GivePayments"))
+
+
 def test_going_down_asks_about_reliability(bot):
     # "going" was read as the name Go: the comparison paragraph
     reply = answered(bot, "How do you keep a Python backend from going down?")
