@@ -146,10 +146,12 @@ def test_another_spelling_or_name_of_a_corpus_name_counts_as_known(bot, question
     answered(bot, question)
 
 
-def test_customers_are_not_custom_stacks(bot):
-    # Snowball stems "customers" as "custom": the paragraph on custom stacks came first
-    text = top_text(answered(bot, "Who are your customers?"))
-    assert any(name in text for name in ("Intempus", "Diagnostic Biochips", "GivePayments"))
+def test_asking_about_clients_gets_the_case_studies(bot):
+    # Snowball stems "customers" as "custom": the paragraph on custom stacks came first;
+    # "worked with" went to the paragraph on companies scaling their teams
+    for question in ("Who are your customers?", "Which companies have you worked with?"):
+        text = top_text(answered(bot, question))
+        assert any(name in text for name in ("Intempus", "Diagnostic Biochips", "GivePayments"))
 
 
 def test_going_down_asks_about_reliability(bot):
