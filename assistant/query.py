@@ -108,9 +108,13 @@ _SUBJECTS = frozenset("jeg du vi dere man de den det han hun i we you they it".s
 
 def _spells(word: str, targets: list[str]) -> bool:
     """Whether a glossary word is another spelling of one of its targets: the same letters
-    without dots, hyphens or slashes ("nodejs" / "node.js", "realtime" / "real-time")."""
+    without dots, hyphens or slashes ("nodejs" / "node.js", "realtime" / "real-time"), or a
+    dotted name's first part ("web3" / "web3.py")."""
     bare = re.sub(r"[\W_]", "", word)
-    return any(re.sub(r"[\W_]", "", t.lower()) == bare for t in targets)
+    return any(
+        re.sub(r"[\W_]", "", t.lower()) == bare or t.lower().split(".")[0] == word
+        for t in targets
+    )
 
 
 def _phrase_end(tokens: list[str], i: int, words: list[str]) -> int:

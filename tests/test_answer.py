@@ -139,7 +139,7 @@ def test_asking_for_help_with_what_the_article_covers_is_answered(bot):
     answered(bot, "Can you make our slow backend faster?")  # a curated question
 
 
-@pytest.mark.parametrize("question", ["nodejs vs pyhton", "golang vs python"])
+@pytest.mark.parametrize("question", ["nodejs vs pyhton", "golang vs python", "web3"])
 def test_another_spelling_or_name_of_a_corpus_name_counts_as_known(bot, question):
     # were refused ("The article doesn't seem to answer that."): "nodejs" and "golang"
     # counted as mere related words, half known
