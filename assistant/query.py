@@ -112,8 +112,7 @@ def _spells(word: str, targets: list[str]) -> bool:
     dotted name's first part ("web3" / "web3.py")."""
     bare = re.sub(r"[\W_]", "", word)
     return any(
-        re.sub(r"[\W_]", "", t.lower()) == bare or t.lower().split(".")[0] == word
-        for t in targets
+        re.sub(r"[\W_]", "", t.lower()) == bare or t.lower().split(".")[0] == word for t in targets
     )
 
 
