@@ -70,6 +70,18 @@ _TASK = re.compile(
     r"(?:\W+\w+){0,3}?\W+(?:me|my|us|our|meg|min|mitt|mine|oss|vår|vårt|våre)\b",
     re.IGNORECASE,
 )
+# Asking for a job, not about the article: "Are you hiring?", "Any open positions?", "Ansetter
+# dere?" ("background jobs" and "jobbe" are no such question)
+_JOBS = re.compile(
+    r"\b(?:(?:are|is) (?:you|u|they|dere|lasting dynamics) (?:\w+ )?(?:hiring|recruiting)"
+    r"|vacanc(?:y|ies)|job openings?|open positions?|internships?|careers?|apply for"
+    r"|ledige stillinger|ansetter dere)\b",
+    re.IGNORECASE,
+)
+_JOB_WORDS = frozenset(
+    """hiring recruiting vacancy vacancies opening openings position positions internship
+    internships career careers apply stillinger ansetter""".split()
+)
 # Declining more help: "no thanks", "no thank you", "nei takk" (not "You're welcome!")
 _DECLINE = re.compile(r"^\W*(?:no|nei)\b\W*(?:thanks|thank|takk)\b", re.IGNORECASE)
 _FILLER = frozenset("much lot very really so mye veldig".split())  # "thank you so much"
@@ -521,6 +533,10 @@ class Answerer:
             confidence = min(confidence, self.calibration.threshold)
             reply = f"I can't do that, but I answer questions about “{self.title}”. Try these:"
             return False, confidence, reply
+        if not settled and not _JOB_WORDS.isdisjoint(a.tokens) and _JOBS.search(a.own.text):
+            # the article's words for developers and teams are about Python's, not openings
+            confidence = min(confidence, self.calibration.threshold)
+            return False, confidence, "The article doesn't cover jobs or hiring."
         if (
             not settled
             and len(a.ranked.indices)

@@ -132,6 +132,19 @@ def test_a_job_for_the_assistant_is_declined_with_suggestions(bot, request_):
     assert reply["suggestions"]
 
 
+@pytest.mark.parametrize("question", ["Are you hiring?", "Any open positions?", "Ansetter dere?"])
+def test_a_question_about_jobs_at_the_company_is_refused(bot, question):
+    # "Are you hiring?" was answered with the paragraph on a steady flow of developers
+    reply = bot.ask(question)
+    assert not reply["answered"]
+    assert reply["message"] == "The article doesn't cover jobs or hiring."
+
+
+def test_hiring_python_developers_and_background_jobs_are_still_answered(bot):
+    assert "skilled developers" in top_text(answered(bot, "Is it hard to hire Python developers?"))
+    answered(bot, "Does Python support background jobs?")
+
+
 def test_asking_for_help_with_what_the_article_covers_is_answered(bot):
     assert "best backend language" in top_text(
         answered(bot, "Can you help me choose a backend language?")
