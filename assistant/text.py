@@ -71,14 +71,14 @@ GRAMMAR_WORDS = frozenset(
     everybody everyone everything everywhere except few further hence however itself
     latter least less meanwhile moreover mostly myself namely neither never nevertheless
     nobody none nothing now nowhere often once only others otherwise ourselves perhaps per
-    quite rather really since several somebody somehow someone something sometime
+    quite really since several somebody somehow someone something sometime
     sometimes somewhere still stuff themselves thereby therefore though throughout thus
-    together toward towards until upon via whatever whenever whereas wherever whether
+    together toward towards until upon via whatever whenever whereas wherever
     while whoever whole within without yet yourself yourselves actually basically
     gjorde gjort gjøre fikk fått få gikk gått gå kom kommet komme ble blitt bli hadde
-    vært kunne skulle ville måtte burde han hun ham henne hans hennes dem her der
-    aldri alltid ofte allerede fortsatt ennå igjen veldig men fordi mens at inn opp ned
-    over under bak foran hvordan hele alt annet andre""".split()
+    vært kunne skulle ville måtte burde han hun ham henne hans hennes dem der
+    aldri alltid ofte allerede fortsatt ennå igjen veldig men fordi mens inn opp ned
+    over bak foran hele alt annet""".split()
 )
 
 # Asking what the text as a whole is about: "What is this article about?", "tl;dr",
