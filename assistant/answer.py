@@ -70,10 +70,11 @@ _TASK = re.compile(
     r"(?:\W+\w+){0,3}?\W+(?:me|my|us|our|meg|min|mitt|mine|oss|vår|vårt|våre)\b",
     re.IGNORECASE,
 )
-# Asking for a job, not about the article: "Are you hiring?", "Any open positions?", "Ansetter
-# dere?" ("background jobs" and "jobbe" are no such question)
+# Asking for a job, not about the article: "Are you hiring?", "Is <the company> hiring?",
+# "Any open positions?", "Ansetter dere?" ("background jobs" and "jobbe" are no such
+# question; "Is hiring Python developers hard?" asks about the article's topic)
 _JOBS = re.compile(
-    r"\b(?:(?:are|is) (?:you|u|they|dere|lasting dynamics) (?:\w+ )?(?:hiring|recruiting)"
+    r"\b(?:(?:are|is) (?P<who>[\w.' ]{1,40}?) (?:\w+ )?(?:hiring|recruiting)"
     r"|vacanc(?:y|ies)|job openings?|open positions?|internships?|careers?|apply for"
     r"|ledige stillinger|ansetter dere)\b",
     re.IGNORECASE,
@@ -82,6 +83,7 @@ _JOB_WORDS = frozenset(
     """hiring recruiting vacancy vacancies opening openings position positions internship
     internships career careers apply stillinger ansetter""".split()
 )
+_ASKED_WHO = frozenset("you u they dere".split())  # whom a visitor asks, besides names
 # Declining more help: "no thanks", "no thank you", "nei takk" (not "You're welcome!")
 _DECLINE = re.compile(r"^\W*(?:no|nei)\b\W*(?:thanks|thank|takk)\b", re.IGNORECASE)
 _FILLER = frozenset("much lot very really so mye veldig".split())  # "thank you so much"
@@ -527,16 +529,9 @@ class Answerer:
             return False, 0.0, self._not_mentioned(a, unknown)
         # a question in the very words of a curated or taught alternate has its answer
         settled = len(a.ranked.indices) and a.phrasing == int(a.ranked.indices[0])
-        if not settled and not _TASK_VERBS.isdisjoint(a.tokens) and _TASK.search(a.own.text):
-            # "Can you write code for me?", "Fix my Django bug": a job for someone, not a
-            # question the article answers (it was given the passage on code reviews)
-            confidence = min(confidence, self.calibration.threshold)
-            reply = f"I can't do that, but I answer questions about “{self.title}”. Try these:"
-            return False, confidence, reply
-        if not settled and not _JOB_WORDS.isdisjoint(a.tokens) and _JOBS.search(a.own.text):
-            # the article's words for developers and teams are about Python's, not openings
-            confidence = min(confidence, self.calibration.threshold)
-            return False, confidence, "The article doesn't cover jobs or hiring."
+        off = None if settled else self._off_article(a)
+        if off:
+            return False, min(confidence, self.calibration.threshold), off
         if (
             not settled
             and len(a.ranked.indices)
@@ -570,6 +565,26 @@ class Answerer:
         if unknown:
             return False, confidence, self._not_mentioned(a, unknown)
         return False, confidence, "The article doesn't seem to answer that."
+
+    def _off_article(self, a: Analysis) -> str | None:
+        """The reply to a message that asks for something other than what an article says,
+        whatever its words match: a job for the assistant ("Can you write code for me?" got
+        the passage on code reviews) or a job at the company ("Are you hiring?" got the one
+        on a steady flow of developers). Each pattern runs only when one of its words is
+        there."""
+        text, tokens = a.own.text, a.tokens
+        if not _TASK_VERBS.isdisjoint(tokens) and _TASK.search(text):
+            return f"I can't do that, but I answer questions about “{self.title}”. Try these:"
+        if not _JOB_WORDS.isdisjoint(tokens):
+            m = _JOBS.search(text)
+            who = m and m.group("who")
+            if m and (
+                who is None
+                or who.lower() in _ASKED_WHO
+                or all(w in self.index.proper_nouns_ for w in who.lower().split())
+            ):
+                return "The article doesn't cover jobs or hiring."
+        return None
 
     def _not_mentioned(self, a: Analysis, unknown: list[str]) -> str:
         """The refusal naming the question's words the article lacks, as the visitor wrote

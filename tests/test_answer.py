@@ -132,7 +132,10 @@ def test_a_job_for_the_assistant_is_declined_with_suggestions(bot, request_):
     assert reply["suggestions"]
 
 
-@pytest.mark.parametrize("question", ["Are you hiring?", "Any open positions?", "Ansetter dere?"])
+@pytest.mark.parametrize(
+    "question",
+    ["Are you hiring?", "Is Lasting Dynamics hiring?", "Any open positions?", "Ansetter dere?"],
+)
 def test_a_question_about_jobs_at_the_company_is_refused(bot, question):
     # "Are you hiring?" was answered with the paragraph on a steady flow of developers
     reply = bot.ask(question)
@@ -142,6 +145,7 @@ def test_a_question_about_jobs_at_the_company_is_refused(bot, question):
 
 def test_hiring_python_developers_and_background_jobs_are_still_answered(bot):
     assert "skilled developers" in top_text(answered(bot, "Is it hard to hire Python developers?"))
+    answered(bot, "Is hiring Python developers hard?")
     answered(bot, "Does Python support background jobs?")
 
 
