@@ -544,7 +544,7 @@ class Answerer:
             if unknown:
                 return False, confidence, self._not_mentioned(a, unknown)
             return False, confidence, "The article doesn't give prices or pay."
-        names = self.index.names(a.own) if len(a.ranked.indices) and not settled else []
+        names = self.index.only_names(a.own) if len(a.ranked.indices) and not settled else []
         top = int(a.ranked.indices[0]) if names else -1
         if names and not any(self.index.mentions(top, stems) for _, stems in names):
             # the best passage mentions none of the names asked about, though the ranking

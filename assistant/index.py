@@ -345,6 +345,22 @@ class Index(QueryReader):
             query.names = [(t.token, list(t.names)) for t in query.terms if t.names]
         return query.names
 
+    def only_names(self, query: Query) -> list[tuple[str, list[str]]]:
+        """The names of Index.names that the question asks about as names alone: a corpus
+        name, or a word the glossary reads as names only ("javascript" -> Node.js), not one
+        it also reads as a topic ("iphone" -> iOS, Xcode and mobile development)."""
+        names = self.names(query)
+        if not names:
+            return names
+        by_token = {t.token: t for t in query.terms if t.names}
+        return [
+            (w, stems)
+            for w, stems in names
+            if (t := by_token.get(w)) is None
+            or t.stem in self.name_stems_
+            or self.name_stems_.issuperset(t.expansions)
+        ]
+
     def mentions(self, i: int, stems: list[str]) -> bool:
         """Whether passage i mentions one of these stems (in its text or alternates)."""
         return any(i in self._mentioning(s) for s in stems)

@@ -93,6 +93,14 @@ def test_a_price_question_is_refused_when_the_article_gives_no_prices(bot, quest
     assert "price" in reply["message"] and reply["suggestions"]
 
 
+def test_a_glossary_word_for_a_topic_and_a_name_is_no_name_the_answer_must_mention(bot):
+    # "iPhone" reads as iOS and Xcode: the paragraph on mobile builds answers without them
+    reply = answered(bot, "Can Python automate the builds and tests of our iPhone app?")
+    assert top_text(reply).startswith("For mobile development")
+    # a word the glossary reads as a name alone still needs it: "javascript" is Node.js
+    assert "Node.js" in top_text(answered(bot, "Is JavaScript better than Python?"))
+
+
 def test_cost_as_a_topic_is_still_answered(bot):
     reply = answered(bot, "Is Python cost-effective?")
     assert "cost-effective" in top_text(reply)
