@@ -101,6 +101,11 @@ def test_a_glossary_word_for_a_topic_and_a_name_is_no_name_the_answer_must_menti
     assert "Node.js" in top_text(answered(bot, "Is JavaScript better than Python?"))
 
 
+def test_by_hand_asks_whether_it_is_automated(bot):
+    reply = answered(bot, "Do we still deploy by hand?")
+    assert "deployed at scale" in top_text(reply)
+
+
 def test_cost_as_a_topic_is_still_answered(bot):
     reply = answered(bot, "Is Python cost-effective?")
     assert "cost-effective" in top_text(reply)
