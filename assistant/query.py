@@ -53,10 +53,13 @@ class QueryTerm:
 
     @property
     def knowledge(self) -> float:
-        """1 for a corpus word or a translated one, 0.5 for a word with related words only."""
+        """1 for a corpus word or a translated one, 0.75 for a word with related words only
+        (the glossary relates it to the article: "brain" -> neuroscience, "manually" ->
+        automatic; a related word is no proof of a topic the article covers, and no sign of
+        one it lacks)."""
         if self.known or (self.expansions and not self.related):
             return 1.0
-        return 0.5 if self.expansions else 0.0
+        return 0.75 if self.expansions else 0.0
 
 
 @dataclass

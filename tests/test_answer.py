@@ -106,6 +106,19 @@ def test_by_hand_asks_whether_it_is_automated(bot):
     assert "deployed at scale" in top_text(reply)
 
 
+@pytest.mark.parametrize(
+    ("question", "passage"),
+    [
+        ("Are API docs written manually?", "automatic documentation"),
+        ("Do you have anything for brain scientists?", "neuroscience laboratories"),
+    ],
+)
+def test_words_the_glossary_relates_to_the_article_count_towards_answering(bot, question, passage):
+    # "manually" -> automatic, "docs" -> documentation, "brain" -> neuroscience: words
+    # the article lacks whose related words it has
+    assert passage in top_text(answered(bot, question))
+
+
 def test_cost_as_a_topic_is_still_answered(bot):
     reply = answered(bot, "Is Python cost-effective?")
     assert "cost-effective" in top_text(reply)
