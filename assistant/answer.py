@@ -109,27 +109,78 @@ _ABOUT_ME = frozenset(  # as the message's words (Analysis.tokens), joined by sp
 _HA_DET = frozenset(["ha det", "ha det bra", "ha det godt", "hadet bra"])  # Norwegian "bye"
 # all that a small-talk message holds, stop words aside
 _CHAT_WORDS = _GREETINGS | _FEEDBACK | _WRONG | _ABOUT_ANSWER | _FILLER
-# A question asking for a price, a fee or a pay (English or Norwegian) wants an amount of
-# money: "How much does it cost...", "What's the price of...", "Hva koster...".
-_ASKS_PRICE = re.compile(
-    r"\b(?:how much (?:[\w'.-]+ ){0,6}?(?:cost|costs|charge|charges|pay|paid|earn|earns|make)"
-    r"|prices?|pricing|priced|hourly rate|(?:what|average|the) salary|salaries"
-    r"|hva (?:[\w-]+ )?(?:koster|kostet|tar dere)"
-    r"|hvor mye (?:[\w'.-]+ ){0,6}?(?:koster|kostet|tjener|betaler|tar dere)"
-    r"|prisen|priser|pris|timepris|hva tjener)\b",
-    re.IGNORECASE,
+
+
+@dataclass(frozen=True)
+class _Quantity:
+    """A kind of figure a question may want (an amount of money, a count, a time span) and
+    how a passage states one: a question wanting it is not answered by a passage that
+    states none, however well its other words match ("How much does it cost?" is not
+    answered by the paragraph on cost-effective development)."""
+
+    words: frozenset[str]  # the words without which ``asks`` cannot match (a cheap test)
+    asks: re.Pattern[str]  # the question wants this figure
+    states: re.Pattern[str]  # a text states one
+    reply: str  # when the best passage states none
+    verbs: frozenset[str] = frozenset()  # the asking's other words, no topic ("take")
+
+
+_QUANTITIES = (
+    # a price, a fee or a pay (English or Norwegian): "How much does it cost...", "What's
+    # the price of...", "Hva koster..."; stated as "$20", "€ 1,500", "200 kr", "NOK 900"
+    _Quantity(
+        frozenset(
+            """much price prices pricing priced hourly salary salaries koster kostet mye
+            pris prisen priser timepris tjener""".split()
+        ),
+        re.compile(
+            r"\b(?:how much (?:[\w'.-]+ ){0,6}?(?:cost|costs|charge|charges|pay|paid|earn"
+            r"|earns|make)|prices?|pricing|priced|hourly rate|(?:what|average|the) salary"
+            r"|salaries|hva (?:[\w-]+ )?(?:koster|kostet|tar dere)"
+            r"|hvor mye (?:[\w'.-]+ ){0,6}?(?:koster|kostet|tjener|betaler|tar dere)"
+            r"|prisen|priser|pris|timepris|hva tjener)\b",
+            re.IGNORECASE,
+        ),
+        re.compile(
+            r"[$€£¥]\s?\d|\d[\d.,]*\s?(?:k|m)?\s?(?:kr|nok|sek|dkk|usd|eur|gbp|dollars?"
+            r"|euros?|pounds|kroner)\b|\b(?:usd|eur|nok|gbp)\s?\d",
+            re.IGNORECASE,
+        ),
+        "The article doesn't give prices or pay.",
+        frozenset("cost costs charge charges pay paid earn earns rate".split()),
+    ),
+    # a count: "How many developers work at ...?", "Hvor mange ansatte ...?"; stated as a
+    # number other than a year, or a number word
+    _Quantity(
+        frozenset(["many", "mange"]),
+        re.compile(r"\b(?:how|hvor) (?:many|mange)\b", re.IGNORECASE),
+        re.compile(
+            r"\b(?!(?:19|20)\d\d\b)\d[\d.,]*|\b(?:two|three|four|five|six|seven|eight"
+            r"|nine|ten|eleven|twelve|twenty|thirty|fifty|dozens?|hundreds?|thousands?"
+            r"|millions?|billions?)\b",
+            re.IGNORECASE,
+        ),
+        "The article doesn't give that number.",
+    ),
+    # a time span: "How long does it take to learn Python?", "Hvor lang tid tar det ...?";
+    # stated with a unit of time ("months of work to weeks")
+    _Quantity(
+        frozenset(["long", "lang"]),
+        re.compile(
+            r"\bhow long (?:does|do|did|will|would|should|could|can|is|are) (?:[\w'.-]+ ){0,8}?"
+            r"(?:take|takes|last|need)\b|\bhvor lang tid(?: (?:tar|tok|trenger))?\b",
+            re.IGNORECASE,
+        ),
+        re.compile(
+            r"\b(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|sekunder"
+            r"|minutter|timer|dager|uker|måneder|år)\b",
+            re.IGNORECASE,
+        ),
+        "The article doesn't say how long that takes.",
+        frozenset("take takes last need tid tar tok trenger".split()),
+    ),
 )
-# the words without which _ASKS_PRICE cannot match (a cheap test before the expression)
-_PRICE_WORDS = frozenset(
-    """much price prices pricing priced hourly salary salaries koster kostet mye pris prisen
-    priser timepris tjener""".split()
-)
-# An amount of money in a text: "$20", "€ 1,500", "200 kr", "50 dollars", "NOK 900".
-_AMOUNT = re.compile(
-    r"[$€£¥]\s?\d|\d[\d.,]*\s?(?:k|m)?\s?(?:kr|nok|sek|dkk|usd|eur|gbp|dollars?|euros?"
-    r"|pounds|kroner)\b|\b(?:usd|eur|nok|gbp)\s?\d",
-    re.IGNORECASE,
-)
+
 LEAD_WORDS = 25  # a lead paragraph has at least this many words
 SUMMARY_CONFIDENCE = 0.9  # "what is this article about?" answered with the lead paragraph
 CONTEXT_WEIGHT = 0.6  # weight of the earlier question's words in a follow-up
@@ -532,18 +583,15 @@ class Answerer:
         off = None if settled else self._off_article(a)
         if off:
             return False, min(confidence, self.calibration.threshold), off
-        if (
-            not settled
-            and len(a.ranked.indices)
-            and not _PRICE_WORDS.isdisjoint(a.tokens)
-            and _ASKS_PRICE.search(normalize(a.own.text))
-            and not _AMOUNT.search(self.passages[int(a.ranked.indices[0])].text)
-        ):
-            # a price wanted, and the best passage states none: the article has no prices
+        wanted = None if settled or not len(a.ranked.indices) else self._wanted(a)
+        if wanted and not wanted.states.search(self.passages[int(a.ranked.indices[0])].text):
+            # a figure wanted, and the best passage states none: the article does not give it
             confidence = min(confidence, self.calibration.threshold)
-            if unknown:
-                return False, confidence, self._not_mentioned(a, unknown)
-            return False, confidence, "The article doesn't give prices or pay."
+            # the words of the asking itself ("take" of "how long does it take") are no topic
+            other = [w for w in unknown if w not in wanted.words and w not in wanted.verbs]
+            if other:
+                return False, confidence, self._not_mentioned(a, other)
+            return False, confidence, wanted.reply
         names = self.index.only_names(a.own) if len(a.ranked.indices) and not settled else []
         top = int(a.ranked.indices[0]) if names else -1
         if names and not any(self.index.mentions(top, stems) for _, stems in names):
@@ -565,6 +613,16 @@ class Answerer:
         if unknown:
             return False, confidence, self._not_mentioned(a, unknown)
         return False, confidence, "The article doesn't seem to answer that."
+
+    @staticmethod
+    def _wanted(a: Analysis) -> _Quantity | None:
+        """The kind of figure the question wants (_QUANTITIES), if any."""
+        for quantity in _QUANTITIES:
+            if not quantity.words.isdisjoint(a.tokens) and quantity.asks.search(
+                normalize(a.own.text)
+            ):
+                return quantity
+        return None
 
     def _off_article(self, a: Analysis) -> str | None:
         """The reply to a message that asks for something other than what an article says,

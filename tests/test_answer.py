@@ -93,6 +93,45 @@ def test_a_price_question_is_refused_when_the_article_gives_no_prices(bot, quest
     assert "price" in reply["message"] and reply["suggestions"]
 
 
+@pytest.mark.parametrize(
+    ("question", "says"),
+    [
+        ("How many developers work at Lasting Dynamics?", "doesn't give that number"),
+        ("Hvor mange utviklere har dere?", "doesn't give that number"),
+        ("How long does it take to build a backend?", "doesn't say how long"),
+        ("Hvor lang tid tar et prosjekt?", "doesn't say how long"),
+    ],
+)
+def test_a_count_or_a_time_span_the_article_never_states_is_refused(bot, question, says):
+    reply = bot.ask(question)
+    assert not reply["answered"]
+    assert says in reply["message"] and reply["suggestions"]
+
+
+def test_a_question_wanting_a_figure_is_answered_where_the_text_states_it(tmp_path):
+    from assistant import Assistant
+
+    path = tmp_path / "team.txt"
+    path.write_text(
+        "Our team\n\nThe studio has 40 developers and designers in two offices, working "
+        "on mobile apps, web shops and booking systems for clients.\n\n"
+        "A new booking system usually takes six to eight weeks from the first meeting to "
+        "launch, and a web shop about three months.\n\n"
+        "We write tests for every feature and deploy every day.\n",
+        encoding="utf-8",
+    )
+    fresh = Assistant.load(path, index_dir=tmp_path / "ix")
+    count = answered(fresh, "How many developers does the studio have?")
+    assert "40 developers" in top_text(count)
+    span = answered(fresh, "How long does a booking system take?")
+    assert "weeks" in top_text(span)
+
+
+def test_asking_how_quickly_is_no_figure_wanted(bot):
+    reply = answered(bot, "How quickly do security holes in Python get fixed?")
+    assert "fixed quickly" in top_text(reply)
+
+
 def test_a_glossary_word_for_a_topic_and_a_name_is_no_name_the_answer_must_mention(bot):
     # "iPhone" reads as iOS and Xcode: the paragraph on mobile builds answers without them
     reply = answered(bot, "Can Python automate the builds and tests of our iPhone app?")
