@@ -158,6 +158,12 @@ def test_words_the_glossary_relates_to_the_article_count_towards_answering(bot, 
     assert passage in top_text(answered(bot, question))
 
 
+def test_everyday_words_for_a_case_study_find_it(bot):
+    # "wages" is payroll and a "firm" a company: Intempus, time and payroll for construction
+    reply = answered(bot, "Have you built a wages system for a construction firm?")
+    assert "Intempus" in top_text(reply)
+
+
 def test_cost_as_a_topic_is_still_answered(bot):
     reply = answered(bot, "Is Python cost-effective?")
     assert "cost-effective" in top_text(reply)
