@@ -164,6 +164,21 @@ def test_everyday_words_for_a_case_study_find_it(bot):
     assert "Intempus" in top_text(reply)
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Should we hire an outside team for our backend?",
+        "Can we get external help with our Python project?",
+    ],
+)
+def test_an_outside_team_is_the_experienced_development_team(bot, question):
+    assert "experienced development team" in top_text(answered(bot, question))
+
+
+def test_outside_on_its_own_is_still_beyond(bot):
+    assert "full-stack" in top_text(answered(bot, "Is Python used outside the backend?"))
+
+
 def test_cost_as_a_topic_is_still_answered(bot):
     reply = answered(bot, "Is Python cost-effective?")
     assert "cost-effective" in top_text(reply)
