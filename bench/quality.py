@@ -42,6 +42,7 @@ SETS = {
     "fresh E": HERE / "questions" / "fresh_e.jsonl",
     "fresh F": HERE / "questions" / "fresh_f.jsonl",
     "fresh G": HERE / "questions" / "fresh_g.jsonl",
+    "fresh H": HERE / "questions" / "fresh_h.jsonl",
 }
 HAND_SET = Calibration(("top", "margin", "known", "unknown"), (6.0, 4.0, 3.0, -1.0), -4.5, 0.5)
 

@@ -54,16 +54,17 @@ def test_held_out_set_stays_above_its_floor(bot):
     [
         ("norwegian.jsonl", 0.85),
         ("fresh.jsonl", 0.80),
-        ("fresh_c.jsonl", 0.60),
+        ("fresh_c.jsonl", 0.70),
         ("fresh_d.jsonl", 0.78),
-        ("fresh_e.jsonl", 0.82),
+        ("fresh_e.jsonl", 0.86),
         ("fresh_f.jsonl", 0.72),
-        ("fresh_g.jsonl", 0.74),
+        ("fresh_g.jsonl", 0.83),
+        ("fresh_h.jsonl", 0.82),
     ],
 )
 def test_fresh_question_sets_stay_above_their_floors(bot, name, floor):
     """Questions written after the held-out set had been studied (bench/quality.md); sets D to
-    G by helpers shown only the article."""
+    H by helpers shown only the article."""
     r = report(bot, HELD_OUT.parent / name)
     assert r["score"] >= floor, r["by_kind"]
 

@@ -50,6 +50,7 @@ SETS = {
     "fresh_e": ROOT / "bench" / "questions" / "fresh_e.jsonl",
     "fresh_f": ROOT / "bench" / "questions" / "fresh_f.jsonl",
     "fresh_g": ROOT / "bench" / "questions" / "fresh_g.jsonl",
+    "fresh_h": ROOT / "bench" / "questions" / "fresh_h.jsonl",
 }
 TUNE_ON = "dev"
 EMBED_PY = HERE / ".venv-embed" / "bin" / "python"
