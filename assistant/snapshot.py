@@ -18,7 +18,7 @@ import numpy as np
 from .corpus import Document, Passage, document_files
 from .index import Index
 
-FORMAT = 10  # bump whenever Index.get_state's layout, or how texts are read (stop words), changes
+FORMAT = 11  # bump whenever Index.get_state's layout, or how texts are read (stop words), changes
 
 
 def _curated_files(corpus: Path) -> list[Path]:

@@ -42,7 +42,9 @@ STOP_WORDS = frozenset(
     i me my mine we us our ours you your yours he him his she her hers it its they them their
     theirs this that these those there here will would shall should can could may might must
     not no yes very just also too about tell please s t ll re ve d m some any own same such
-    let lets let's i'm i've it's that's what's there's
+    let lets let's i'm i've it's that's what's there's i'll i'd you're you'll you'd you've
+    he'll he'd she'll she'd it'll we're we'll we'd we've they're they'll they'd they've
+    that'll there'll who'll
     between among through during again off under down instead rather
     ok okay hi hey hello thanks thank yeah yep sorry wonder wondering curious""".split()
 )

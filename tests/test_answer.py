@@ -33,6 +33,12 @@ def test_an_uncovered_question_is_refused_naming_the_missing_words(bot):
     assert reply["confidence"] < 0.5
 
 
+def test_a_refusal_never_names_a_pronoun_contraction(bot):
+    reply = bot.ask("Is Python a fad we'll regret?")
+    assert not reply["answered"]
+    assert reply["message"] == "The article doesn't mention fad."
+
+
 def test_sharing_only_common_words_is_not_enough(bot):
     reply = bot.ask("Who is the CEO of the python backend company?")
     assert reply["answered"] is False
