@@ -144,6 +144,10 @@ _BRITISH = [
 ]
 
 
+_ENDINGS = ("d", "s", "r", "ed", "es")  # the endings _other_form tries on a word
+OTHER_FORM_WEIGHT = 0.3  # weight of a word read as another form of a corpus word
+
+
 def american_spelling(token: str) -> str:
     """The American spelling of a British one ("organisations" -> "organizations",
     "behaviour" -> "behavior", "centre" -> "center", "modelling" -> "modeling"); the token
@@ -459,6 +463,18 @@ class QueryReader:
             return True
         return before in _ALONGSIDE and i >= 2 and tokens[i - 2] in self.proper_nouns_
 
+    def _other_form(self, token: str) -> str | None:
+        """Another form of an unknown word that the corpus uses, one ending away, where the
+        stemmer parts them ("experience" -> "experi", "experienced" -> "experienc")."""
+        if len(token) < 5 or not token.isalpha():
+            return None
+        forms = [token + end for end in _ENDINGS]
+        forms += [token[: -len(end)] for end in _ENDINGS if token.endswith(end)]
+        for form in forms:
+            if form in self._dictionary_words and self.is_known(stem(form)):
+                return form
+        return None
+
     def _read_cached(self, key: tuple) -> tuple:
         """_read_token for (token, covered, name, part, nb, plain), cached; () for a stop
         word with two letters swapped."""
@@ -492,6 +508,12 @@ class QueryReader:
             us = american_spelling(tok)
             if us != tok and (self.is_known(stem(us)) or self._glossary(us, nb)[0]):
                 correction, word = us, us  # "organisations", "optimise", "behaviour"
+            elif other := self._other_form(tok):
+                # "experience" of "experienced": known, so neither named as a topic the
+                # article lacks nor counted as one; weighing little, since the stemmer
+                # parted the two forms (in "Do you have experience with fintech?" the
+                # topic is fintech, not the paragraph on an experienced team)
+                correction, word, factor = other, other, OTHER_FORM_WEIGHT
             else:
                 fixed = self._correct(tok)
                 # a word capitalised as a name is a typo only of a name ("Djnago"): "Rome"

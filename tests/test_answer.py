@@ -185,6 +185,15 @@ def test_outside_on_its_own_is_still_beyond(bot):
     assert "full-stack" in top_text(answered(bot, "Is Python used outside the backend?"))
 
 
+def test_experience_is_known_by_the_articles_experienced(bot):
+    # Snowball stems "experience" and "experienced" apart: "experience" was named as a word
+    # the article lacks, and the fintech case study refused
+    reply = answered(bot, "Do you have experience with fintech?")
+    assert "GivePayments" in top_text(reply)
+    refused = bot.ask("Do you have experience with Cobol?")
+    assert refused["message"] == "The article doesn't mention Cobol."
+
+
 def test_cost_as_a_topic_is_still_answered(bot):
     reply = answered(bot, "Is Python cost-effective?")
     assert "cost-effective" in top_text(reply)
