@@ -347,8 +347,9 @@ class Index(QueryReader):
 
     def only_names(self, query: Query) -> list[tuple[str, list[str]]]:
         """The names of Index.names that the question asks about as names alone: a corpus
-        name, or a word the glossary reads as names only ("javascript" -> Node.js), not one
-        it also reads as a topic ("iphone" -> iOS, Xcode and mobile development)."""
+        name (or a typo of one), or a word the glossary reads as names only ("javascript" ->
+        Node.js), not one it also reads as a topic ("iphone" -> Xcode, a name, and iOS, no
+        name of the corpus's)."""
         names = self.names(query)
         if not names:
             return names
