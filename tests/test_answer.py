@@ -194,6 +194,11 @@ def test_experience_is_known_by_the_articles_experienced(bot):
     assert refused["message"] == "The article doesn't mention Cobol."
 
 
+def test_users_overseas_ask_about_serving_them_closer(bot):
+    reply = answered(bot, "Can Python serve users overseas quickly?")
+    assert "closer to the user" in top_text(reply)
+
+
 def test_cost_as_a_topic_is_still_answered(bot):
     reply = answered(bot, "Is Python cost-effective?")
     assert "cost-effective" in top_text(reply)
