@@ -43,6 +43,7 @@ SETS = {
     "fresh F": HERE / "questions" / "fresh_f.jsonl",
     "fresh G": HERE / "questions" / "fresh_g.jsonl",
     "fresh H": HERE / "questions" / "fresh_h.jsonl",
+    "fresh I": HERE / "questions" / "fresh_i.jsonl",
 }
 HAND_SET = Calibration(("top", "margin", "known", "unknown"), (6.0, 4.0, 3.0, -1.0), -4.5, 0.5)
 

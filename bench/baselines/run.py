@@ -51,6 +51,7 @@ SETS = {
     "fresh_f": ROOT / "bench" / "questions" / "fresh_f.jsonl",
     "fresh_g": ROOT / "bench" / "questions" / "fresh_g.jsonl",
     "fresh_h": ROOT / "bench" / "questions" / "fresh_h.jsonl",
+    "fresh_i": ROOT / "bench" / "questions" / "fresh_i.jsonl",
 }
 TUNE_ON = "dev"
 EMBED_PY = HERE / ".venv-embed" / "bin" / "python"
