@@ -74,13 +74,13 @@ def test_held_out_set_stays_above_its_floor(bot):
     [
         ("norwegian.jsonl", 0.85),
         ("fresh.jsonl", 0.80),
-        ("fresh_c.jsonl", 0.70),
+        ("fresh_c.jsonl", 0.77),
         ("fresh_d.jsonl", 0.78),
         ("fresh_e.jsonl", 0.86),
-        ("fresh_f.jsonl", 0.72),
-        ("fresh_g.jsonl", 0.83),
+        ("fresh_f.jsonl", 0.82),
+        ("fresh_g.jsonl", 0.86),
         ("fresh_h.jsonl", 0.82),
-        ("fresh_i.jsonl", 0.82),
+        ("fresh_i.jsonl", 0.86),
     ],
 )
 def test_fresh_question_sets_stay_above_their_floors(bot, name, floor):
