@@ -66,7 +66,9 @@ VARIANTS: dict[str, dict] = {
     "comparatives not read as their adjective (smaller / small)": {"degree_forms": False},
     "chat spellings of small words not read ('doesnt', 'u')": {"chat_forms": False},
     "no 'no passage names that' rule (names the best passage lacks)": {"name_rule": False},
-    "no price rule (a price wanted, no amount in the passage)": {"price_rule": False},
+    "no figure rules (a price, count or time span wanted, none in the passage)": {
+        "figure_rules": False
+    },
     "English questions' words also read as Norwegian forms": {"language_gate": False},
     "hand-set confidence instead of the fitted one": {"calibration": "hand"},
 }
@@ -77,15 +79,15 @@ def tables(options: dict):
     """The word tables switched off for a variant: the degree forms (text.stem) and the
     chat spellings (Index.parse), restored afterwards."""
     degree, chat = dict(text_module._DEGREE), query_module.CHAT_FORMS
-    price, mentions = answer_module._PRICE_WORDS, Index.mentions
+    figures, mentions = answer_module._QUANTITIES, Index.mentions
     gate = query_module._maybe_norwegian
     if options.get("degree_forms", True) is False:
         text_module._DEGREE.clear()
         text_module._STEM_CACHE.clear()
     if options.get("chat_forms", True) is False:
         query_module.CHAT_FORMS = {}
-    if options.get("price_rule", True) is False:
-        answer_module._PRICE_WORDS = frozenset()
+    if options.get("figure_rules", True) is False:
+        answer_module._QUANTITIES = ()
     if options.get("name_rule", True) is False:
         Index.mentions = lambda self, i, stems: True
     if options.get("language_gate", True) is False:
@@ -96,14 +98,14 @@ def tables(options: dict):
         text_module._DEGREE.update(degree)
         text_module._STEM_CACHE.clear()
         query_module.CHAT_FORMS = chat
-        answer_module._PRICE_WORDS, Index.mentions = price, mentions
+        answer_module._QUANTITIES, Index.mentions = figures, mentions
         query_module._maybe_norwegian = gate
 
 
 def build(options: dict) -> Assistant:
     """The bundled assistant with one method switched off."""
     answer_options = ("glossary", "history", "calibration", "near_answer")
-    answer_options += ("degree_forms", "chat_forms", "price_rule", "name_rule", "language_gate")
+    answer_options += ("degree_forms", "chat_forms", "figure_rules", "name_rule", "language_gate")
     params = {k: v for k, v in options.items() if k not in answer_options}
     bot = Assistant.load(cache_size=0)
     cur = bot.curation
