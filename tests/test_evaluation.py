@@ -7,6 +7,7 @@ below them has made answers worse. Not a timing test.
 from __future__ import annotations
 
 import json
+import sys
 import tomllib
 from pathlib import Path
 
@@ -105,3 +106,24 @@ def test_eval_command_prints_the_figures_and_the_misses(capsys):
     assert main(["eval", str(HELD_OUT)]) == 0
     text = capsys.readouterr().out
     assert "by kind:" in text and "no-answer precision" in text
+
+
+def test_every_ablation_variant_builds_answers_and_restores_the_tables():
+    """bench/quality.py switches one method off per row by emptying a table or a factor; a
+    renamed table stops the whole ablation (it did once), so each variant is built here and
+    asked one question, and the word tables are back afterwards."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import quality
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    from assistant import answer, query, text
+
+    before = (dict(text._DEGREE), query.CHAT_FORMS, answer._QUANTITIES)
+    for name, options in quality.VARIANTS.items():
+        options = {**options, "calibration": options.get("calibration", "shipped")}
+        with quality.tables(options):
+            bot = quality.build(options)
+            reply = bot.ask("Is Django secure?", [], 3)
+        assert reply["answers"], name
+    assert (dict(text._DEGREE), query.CHAT_FORMS, answer._QUANTITIES) == before
