@@ -52,6 +52,7 @@ SETS = {
     "fresh_g": ROOT / "bench" / "questions" / "fresh_g.jsonl",
     "fresh_h": ROOT / "bench" / "questions" / "fresh_h.jsonl",
     "fresh_i": ROOT / "bench" / "questions" / "fresh_i.jsonl",
+    "fresh_j": ROOT / "bench" / "questions" / "fresh_j.jsonl",
 }
 TUNE_ON = "dev"
 EMBED_PY = HERE / ".venv-embed" / "bin" / "python"
