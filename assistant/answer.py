@@ -163,7 +163,9 @@ _QUANTITIES = (
         "The article doesn't give that number.",
     ),
     # a time span: "How long does it take to learn Python?", "Hvor lang tid tar det ...?";
-    # stated with a unit of time ("months of work to weeks")
+    # stated as an amount of a unit of time ("six to eight weeks", "a few months", "3
+    # dager") or units of something ("months of work to weeks"); not "in the years to
+    # come" or "in recent years"
     _Quantity(
         frozenset(["long", "lang"]),
         re.compile(
@@ -172,8 +174,13 @@ _QUANTITIES = (
             re.IGNORECASE,
         ),
         re.compile(
-            r"\b(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|sekunder"
-            r"|minutter|timer|dager|uker|måneder|år)\b",
+            r"(?:\b(?:\d[\d.,]*|an?|one|two|three|four|five|six|seven|eight|nine|ten"
+            r"|eleven|twelve|fifteen|twenty|thirty|few|several|couple of|en|et|ett|to|tre"
+            r"|fire|fem|seks|sju|syv|åtte|ni|ti|noen|få|par)(?:-| )|\d)"
+            r"(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|sekunder?"
+            r"|minutt(?:er)?|timer?|dager?|døgn|uker?|måneder?|år)\b"
+            r"|\b(?:seconds|minutes|hours|days|weeks|months|years|decades) of\b"
+            r"|\bto (?:seconds|minutes|hours|days|weeks|months|years)\b",
             re.IGNORECASE,
         ),
         "The article doesn't say how long that takes.",

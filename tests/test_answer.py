@@ -105,6 +105,8 @@ def test_a_price_question_is_refused_when_the_article_gives_no_prices(bot, quest
         ("How many developers work at Lasting Dynamics?", "doesn't give that number"),
         ("Hvor mange utviklere har dere?", "doesn't give that number"),
         ("How long does it take to build a backend?", "doesn't say how long"),
+        # the best passage says "in the years to come": a unit of time, but no span
+        ("How long does it take to deliver a backend?", "doesn't say how long"),
         ("Hvor lang tid tar et prosjekt?", "doesn't say how long"),
     ],
 )
