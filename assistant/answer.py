@@ -314,6 +314,8 @@ class Answerer:
         """
         own = query or self.index.parse(question)
         query, topic, demote, last = self._resolve(question, history, own)
+        if demote:
+            self._keep_named(own, history[-1], demote)
         bonus: dict[int, float] = {}
         if last is not None and self.near_answer:
             at, score = last
@@ -403,6 +405,20 @@ class Answerer:
         # no reading on past an answer the visitor says was wrong, nor away from "there"
         topic_text = " ".join(self._as_written(history[-1], topic))
         return merged, topic_text, demote, None if complaint or stay else last
+
+    def _keep_named(self, own: Query, before: str, demote: dict[int, float]) -> None:
+        """Undo the demotion of an answer already given for a passage that names, in its
+        text, a name this follow-up brings up anew: "And what's special about FastAPI?"
+        after "Which one is best for a small API?" was answered with FastAPI's paragraph.
+        Only for this turn; a later follow-up still counts the passage as given."""
+        if not _OTHER.isdisjoint(own.tokens):
+            return
+        named = {s for t in own.content_terms if t.names for s in t.names}
+        if named:
+            named -= {s for t in self.index.parse(before).terms for s in t.names}
+        for i in list(demote) if named else ():
+            if not named.isdisjoint(self.index.passage_terms(i)):
+                demote[i] = 1.0
 
     @staticmethod
     def _as_written(text: str, tokens: list[str]) -> list[str]:

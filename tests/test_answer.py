@@ -411,6 +411,19 @@ def test_a_follow_up_looks_first_around_the_last_answer(bot, earlier, follow_up,
     assert expected in top_text(bot.ask(follow_up, history=[earlier]))
 
 
+def test_a_follow_up_naming_what_the_last_answer_was_about_gets_it_again(bot):
+    # the visitor did not know the fastest framework's paragraph is FastAPI's; asking about
+    # FastAPI by name is no request for something else
+    history = ["Which Python framework is the fastest?"]
+    assert top_text(bot.ask(history[0])).startswith("FastAPI is another rising star")
+    reply = bot.ask("And what's special about FastAPI?", history)
+    assert top_text(reply).startswith("FastAPI is another rising star")
+    # a name the earlier question already asked about is still read as asked: "any other
+    # examples?" after GivePayments leaves it out
+    other = bot.ask("and other examples than GivePayments?", ["What does GivePayments do?"])
+    assert "GivePayments" not in top_text(other)
+
+
 def test_a_follow_up_with_words_of_its_own_reads_on_only_where_they_are(bot):
     # after the FAQ answer listing the frameworks, the next paragraph is the security
     # answer: "a small microservice" is not there, and it is Flask's paragraph that says it
