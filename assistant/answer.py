@@ -410,8 +410,12 @@ class Answerer:
         """Undo the demotion of an answer already given for a passage that names, in its
         text, a name this follow-up brings up anew: "And what's special about FastAPI?"
         after "Which one is best for a small API?" was answered with FastAPI's paragraph.
-        Only for this turn; a later follow-up still counts the passage as given."""
+        Only for this turn; a later follow-up still counts the passage as given. Not when
+        the visitor asks for another one, or says the answer was wrong."""
         if not _OTHER.isdisjoint(own.tokens):
+            return
+        words = _chat_words(own.tokens)
+        if words and _complains(words, own.text):
             return
         named = {s for t in own.content_terms if t.names for s in t.names}
         if named:
