@@ -313,9 +313,9 @@ class Answerer:
         is often right after what was just read.
         """
         own = query or self.index.parse(question)
-        query, topic, demote, last = self._resolve(question, history, own)
-        if demote:
-            self._keep_named(own, history[-1], demote)
+        query, topic, demote, last, renamed = self._resolve(question, history, own)
+        for i in renamed:  # for this turn only: a later follow-up counts them as given
+            demote[i] = 1.0
         bonus: dict[int, float] = {}
         if last is not None and self.near_answer:
             at, score = last
@@ -341,11 +341,14 @@ class Answerer:
 
     def _resolve(
         self, question: str, history: list[str], query: Query | None = None
-    ) -> tuple[Query, str, dict[int, float], tuple[int, float] | None]:
-        """``resolve`` without the bonus; with the last answer (index, score) instead."""
+    ) -> tuple[Query, str, dict[int, float], tuple[int, float] | None, list[int]]:
+        """``resolve`` without the bonus; with the last answer (index, score) instead, and
+        the answers already given that this turn should not demote: those naming in their
+        text a name the follow-up brings up anew ("And what's special about FastAPI?" after
+        "Which one is best for a small API?" was answered with FastAPI's paragraph)."""
         query = query or self.index.parse(question)
         if not history:
-            return query, "", {}, None
+            return query, "", {}, None, []
         tokens = query.tokens
         # "that's wrong", "not helpful": the last question again, without the answer given
         # (its other answers become the suggestions); the complaint's words are no topic
@@ -353,10 +356,10 @@ class Answerer:
         complaint = bool(words) and _complains(words, query.text)
         there = _THERE.search(query.text) is not None  # ends in "there": points back
         if not complaint and not self._is_followup(query, tokens, there):
-            return query, "", {}, None
-        prev, _, prev_demote, _ = self._resolve(history[-1], history[:-1])
+            return query, "", {}, None, []
+        prev, _, prev_demote, _, _ = self._resolve(history[-1], history[:-1])
         if not prev.content_terms:
-            return query, "", {}, None
+            return query, "", {}, None, []
         own_known = [] if complaint else [t for t in query.content_terms if t.known or t.expansions]
         own_names = {t.token for t in own_known if t.names}  # Flask, Node.js (Index.names)
         # the earlier question's words weigh less when the new one brings its own topic
@@ -402,27 +405,16 @@ class Answerer:
         demote = {i: f * gone for i, f in prev_demote.items()}
         demote.update({i: gone for i in earlier.indices.tolist()})
         last = (int(earlier.indices[0]), float(earlier.scores[0])) if len(earlier.indices) else None
+        renamed = []  # not when asking for another one ("other"), nor after a complaint
+        if not other:
+            named = {s for t in own_known if t.names for s in t.names}
+            named -= {s for t in prev.terms for s in t.names}
+            if named:
+                terms = self.index.passage_terms
+                renamed = [i for i in demote if not named.isdisjoint(terms(i))]
         # no reading on past an answer the visitor says was wrong, nor away from "there"
         topic_text = " ".join(self._as_written(history[-1], topic))
-        return merged, topic_text, demote, None if complaint or stay else last
-
-    def _keep_named(self, own: Query, before: str, demote: dict[int, float]) -> None:
-        """Undo the demotion of an answer already given for a passage that names, in its
-        text, a name this follow-up brings up anew: "And what's special about FastAPI?"
-        after "Which one is best for a small API?" was answered with FastAPI's paragraph.
-        Only for this turn; a later follow-up still counts the passage as given. Not when
-        the visitor asks for another one, or says the answer was wrong."""
-        if not _OTHER.isdisjoint(own.tokens):
-            return
-        words = _chat_words(own.tokens)
-        if words and _complains(words, own.text):
-            return
-        named = {s for t in own.content_terms if t.names for s in t.names}
-        if named:
-            named -= {s for t in self.index.parse(before).terms for s in t.names}
-        for i in list(demote) if named else ():
-            if not named.isdisjoint(self.index.passage_terms(i)):
-                demote[i] = 1.0
+        return merged, topic_text, demote, None if complaint or stay else last, renamed
 
     @staticmethod
     def _as_written(text: str, tokens: list[str]) -> list[str]:
