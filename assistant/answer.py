@@ -125,6 +125,10 @@ class _Quantity:
     verbs: frozenset[str] = frozenset()  # the asking's other words, no topic ("take")
 
 
+# number words both figure rules below read as a stated amount
+_NUMBER_WORDS = (
+    "two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|fifty"
+)
 _QUANTITIES = (
     # a price, a fee or a pay (English or Norwegian): "How much does it cost...", "What's
     # the price of...", "Hva koster..."; stated as "$20", "€ 1,500", "200 kr", "NOK 900"
@@ -155,9 +159,8 @@ _QUANTITIES = (
         frozenset(["many", "mange"]),
         re.compile(r"\b(?:how|hvor) (?:many|mange)\b", re.IGNORECASE),
         re.compile(
-            r"\b(?!(?:19|20)\d\d\b)\d[\d.,]*|\b(?:two|three|four|five|six|seven|eight"
-            r"|nine|ten|eleven|twelve|twenty|thirty|fifty|dozens?|hundreds?|thousands?"
-            r"|millions?|billions?)\b",
+            rf"\b(?!(?:19|20)\d\d\b)\d[\d.,]*|\b(?:{_NUMBER_WORDS}|dozens?|hundreds?"
+            r"|thousands?|millions?|billions?)\b",
             re.IGNORECASE,
         ),
         "The article doesn't give that number.",
@@ -174,9 +177,8 @@ _QUANTITIES = (
             re.IGNORECASE,
         ),
         re.compile(
-            r"(?:\b(?:\d[\d.,]*|an?|one|two|three|four|five|six|seven|eight|nine|ten"
-            r"|eleven|twelve|fifteen|twenty|thirty|few|several|couple of|en|et|ett|to|tre"
-            r"|fire|fem|seks|sju|syv|åtte|ni|ti|noen|få|par)(?:-| )|\d)"
+            rf"(?:\b\d[\d.,]*[- ]?|\b(?:an?|one|{_NUMBER_WORDS}|few|several|couple of"
+            r"|en|et|ett|to|tre|fire|fem|seks|sju|syv|åtte|ni|ti|noen|få|par)[- ])"
             r"(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|sekunder?"
             r"|minutt(?:er)?|timer?|dager?|døgn|uker?|måneder?|år)\b"
             r"|\b(?:seconds|minutes|hours|days|weeks|months|years|decades) of\b"
