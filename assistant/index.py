@@ -64,11 +64,6 @@ def _adjust(
             fused[i] += b
 
 
-def _l2(w: np.ndarray) -> np.ndarray:
-    n = float(np.sqrt(np.dot(w, w)))
-    return w / n if n > 0 else w
-
-
 class _Columns:
     """A passages x features matrix laid out for scoring a few query features fast."""
 
@@ -165,6 +160,7 @@ class Index(QueryReader):
         pool_weight: float = 0.6,
         pivot: float = 0.4,
         question_weight: float = 0.3,
+        prose_question_factor: float = 0.0,
         related_factor: float = 0.6,
         unknown_in_norm: bool = True,
         guard_common_words: bool = True,
@@ -183,6 +179,12 @@ class Index(QueryReader):
         self.pivot = pivot
         # "what", "how", "best"... say what kind of answer is wanted, not what it is about
         self.question_weight = question_weight
+        # ...and "when", "which", "how" (text.INTERROGATIVES) weigh this factor of that in the
+        # word and char channels, which read a passage's prose, where such words join clauses
+        # ("When evaluating backend technologies, ..."); against the alternates, which are
+        # questions, they weigh in full. The query's norm keeps their full weight: the
+        # question did ask "when", and a passage matching nothing else should not gain by it
+        self.prose_question_factor = prose_question_factor
         self.related_factor = related_factor  # a synonym weighs this much of a translation
         self.unknown_in_norm = unknown_in_norm
         self.guard_common_words = guard_common_words
@@ -622,23 +624,33 @@ class Index(QueryReader):
         self._char_rows: dict[str, tuple[np.ndarray, float]] = {}
 
     def _encode(
-        self, query: Query, vocab: dict[str, int], idf: np.ndarray, max_idf: float
+        self,
+        query: Query,
+        vocab: dict[str, int],
+        idf: np.ndarray,
+        max_idf: float,
+        prose: bool = False,
     ) -> tuple[np.ndarray, np.ndarray]:
         """The query's sparse vector in a channel's vocabulary, L2-normalised together with
         the words the corpus has never seen: each unknown content word counts as a rare
-        word that matched nothing, so "What is your phone number?" scores low everywhere."""
-        idx, weights = [], []
+        word that matched nothing, so "What is your phone number?" scores low everywhere.
+        Against passages' prose, its question words weigh less (prose_question_factor)."""
+        asking = query.asking if prose else frozenset()
+        idx, weights, scale = [], [], []
         for s, x in query.weights.items():
             j = vocab.get(s)
             if j is not None:
                 idx.append(j)
                 weights.append(x)
+                scale.append(self.prose_question_factor if s in asking else 1.0)
         if not idx:
             return _EMPTY
         ia = np.array(idx, dtype=np.int64)
         w = np.array(weights, dtype=np.float32) * idf[ia]
         missing = query.missing if self.unknown_in_norm else 0
         norm = float(np.sqrt(np.dot(w, w) + missing * max_idf * max_idf))
+        if asking:
+            w *= np.array(scale, dtype=np.float32)
         return ia, (w / norm if norm > 0 else w)
 
     def _token_ngrams(self, tok: str) -> tuple[np.ndarray, np.ndarray]:
@@ -664,15 +676,25 @@ class Index(QueryReader):
             self._ngram_cache[tok] = grams
         return grams
 
-    def _encode_chars(self, tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """The query's char vector: each word's n-grams weighted on their own (a gram shared by
-        two query words appears twice, which the dot product adds up), L2-normalised."""
-        parts = [self._token_ngrams(tok) for tok in tokens]
-        if not parts:
+    def _encode_chars(self, query: Query) -> tuple[np.ndarray, np.ndarray]:
+        """The query's char vector: each spelled word's n-grams weighted on their own (a gram
+        shared by two query words appears twice, which the dot product adds up),
+        L2-normalised; question words weigh prose_question_factor after the norm (as in
+        _search_small)."""
+        parts, square = [], 0.0
+        f = self.prose_question_factor
+        for t in query.terms:
+            if t.spelled:
+                ids, w = self._token_ngrams(t.token)
+                square += float(np.dot(w, w))
+                if not t.asks:
+                    parts.append((ids, w))
+                elif f > 0:
+                    parts.append((ids, w * np.float32(f)))
+        if not parts or square <= 0:
             return _EMPTY
-        if len(parts) == 1:
-            return parts[0][0], _l2(parts[0][1])
-        return np.concatenate([p[0] for p in parts]), _l2(np.concatenate([p[1] for p in parts]))
+        scale = np.float32(1.0 / math.sqrt(square))
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]) * scale
 
     def search(
         self,
@@ -688,7 +710,7 @@ class Index(QueryReader):
         if self._small:
             return self._search_small(query, k, factors, bonus)
         n = self.n_passages_
-        widx, ww = self._encode(query, self.vocabulary_, self.idf_, self.max_idf_)
+        widx, ww = self._encode(query, self.vocabulary_, self.idf_, self.max_idf_, prose=True)
         word = self.word_.score(widx, ww) if len(widx) else np.zeros(n, np.float32)
 
         alt = np.zeros(n, np.float32)
@@ -706,8 +728,7 @@ class Index(QueryReader):
                     ] + self.pool_weight * pooled
 
         char = np.zeros(n, np.float32)
-        char_tokens = [t.token for t in query.terms if t.spelled]
-        cidx, cw = self._encode_chars(char_tokens)
+        cidx, cw = self._encode_chars(query)
         if len(cidx):
             if self.char_.dense is not None:
                 char = self.char_.score(cidx, cw)
@@ -746,19 +767,23 @@ class Index(QueryReader):
         wx: list[float] = []
         aid: list[int] = []
         ax: list[float] = []
+        asking = query.asking
+        wnorm = 0.0  # the norm keeps the question words' full weight
         for s, x in query.weights.items():
             row = lookup.get(s)
             if row is not None:
                 if row[0] >= 0:
+                    v = x * row[1]
+                    wnorm += v * v
                     wid.append(row[0])
-                    wx.append(x * row[1])
+                    wx.append(v * self.prose_question_factor if s in asking else v)
                 if row[2] >= 0:
                     aid.append(row[2])
                     ax.append(x * row[3])
         missing = query.missing if self.unknown_in_norm else 0
 
         if wid:
-            norm = math.sqrt(sum(v * v for v in wx) + missing * self.max_idf_ * self.max_idf_)
+            norm = math.sqrt(wnorm + missing * self.max_idf_ * self.max_idf_)
             w = np.array(wx, dtype=np.float32)
             word = (w @ self.word_.dense_t[wid]) * np.float32(1.0 / norm if norm > 0 else 1.0)
         else:
@@ -786,8 +811,12 @@ class Index(QueryReader):
         for t in query.terms:
             if t.spelled:
                 row_, sq = self._char_row(t.token)
-                char = row_ if char is None else char + row_
                 square += sq
+                if t.asks:  # counted in the norm; scored at prose_question_factor
+                    if self.prose_question_factor <= 0:
+                        continue
+                    row_ = row_ * np.float32(self.prose_question_factor)
+                char = row_ if char is None else char + row_
         if char is None or square <= 0:
             char = np.zeros(n, np.float32)
         else:

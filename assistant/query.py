@@ -14,6 +14,7 @@ from rapidfuzz.distance import OSA
 from .text import (
     CHAT_FORMS,
     GRAMMAR_WORDS,
+    INTERROGATIVES,
     QUESTION_WORDS,
     STOP_WORDS,
     asker_roles,
@@ -52,6 +53,11 @@ class QueryTerm:
         return (self.content or self.known) and " " not in self.token
 
     @property
+    def asks(self) -> bool:
+        """Whether it is a question word proper ("when", "which"; text.INTERROGATIVES)."""
+        return not self.content and (self.correction or self.token) in INTERROGATIVES
+
+    @property
     def knowledge(self) -> float:
         """1 for a corpus word or a translated one, 0.75 for a word with related words only
         (the glossary relates it to the article: "brain" -> neuroscience, "manually" ->
@@ -82,6 +88,12 @@ class Query:
     def content_terms(self) -> list[QueryTerm]:
         """Terms that carry the question's topic."""
         return [t for t in self.terms if t.content]
+
+    @property
+    def asking(self) -> frozenset[str]:
+        """The stems of its question words proper ("when", "which", "hvordan"; a typo of one
+        too), as opposed to its topic."""
+        return frozenset(stem(t.correction or t.token) for t in self.terms if t.asks)
 
     @property
     def missing(self) -> int:

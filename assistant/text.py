@@ -106,6 +106,14 @@ QUESTION_WORDS = frozenset(
     sier si artikkelen artikkel artikler innlegget innlegg teksten nevner nevnt skriver""".split()
 ) | (SUMMARY_WORDS - STOP_WORDS)
 
+# The question words proper: they ask "when?", "which?", "how?". In a passage's prose the
+# same words join clauses ("When evaluating backend technologies, ...", "which is excellent
+# for ..."), so they match the curated questions but hardly the passages (Index.search).
+INTERROGATIVES = frozenset(
+    """what which who whom whose when where why how whether
+    hva hvordan hvorfor hvilke hvilken hvilket hvem når hvor""".split()
+)
+
 # A question that compares named things ("How does Node.js differ from Python?", "django vs
 # flask", "Is Node.js a better pick for chat?", "Er Python bedre enn Java?") wants a passage
 # that compares (Index.comparing); CONTRAST_WORDS mark a passage, or one of its questions,

@@ -59,6 +59,7 @@ VARIANTS: dict[str, dict] = {
     "no length pivot": {"pivot": 0.0},
     "unknown words left out of the query norm": {"unknown_in_norm": False},
     "question words at full weight": {"question_weight": 1.0},
+    "question words ('when', 'which') match passages' prose too": {"prose_question_factor": 1.0},
     "no follow-up handling (history ignored)": {"history": False},
     "follow-ups without the reading-order prior": {"near_answer": 0.0},
     "hyphenated words' parts at full weight": {"compound_part_weight": 1.0},

@@ -545,6 +545,13 @@ def test_what_a_named_thing_is_about_is_a_question_about_it(bot):
     assert reply["context"] == "Flask" and "In 2026" not in top_text(reply)
 
 
+def test_a_question_word_in_a_passages_prose_does_not_pull_it(bot):
+    # "When evaluating backend technologies, ... Node.js, Java, and Go" shares "when" with the
+    # question, as a conjunction; the paragraph on when Java and Go are the pick comes first
+    reply = answered(bot, "When is Java a good fit?")
+    assert "Java and Go offer strong performance" in top_text(reply)
+
+
 def test_a_norwegian_everyday_verb_is_translated(bot):
     # "jobbet" (worked) was "The article doesn't mention jobbet."
     answered(bot, "Hvilke selskaper har dere jobbet med?")

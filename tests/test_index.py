@@ -260,6 +260,8 @@ def test_the_dense_fast_path_ranks_exactly_like_the_general_one(bot):
         "How much does a pizza cost?",
         "Can Python run in Docker and Kubernetes?",
         "python",
+        "When is Java a good fit, and how?",
+        "hvordan og hvorfor",
     ]
     for q in questions:
         query = idx.parse(q)
