@@ -166,6 +166,21 @@ def test_words_the_glossary_relates_to_the_article_count_towards_answering(bot, 
     assert passage in top_text(answered(bot, question))
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What does the next few years look like for Python?",
+        "Where is backend Python heading?",
+        "Hvordan ser fremtiden ut for Python?",
+    ],
+)
+def test_asking_about_the_future_finds_the_paragraph_on_where_python_is_going(bot, question):
+    # the article's future paragraph never says "future": Python "is set to remain a
+    # dominant force"; the conclusion's "future-proof" and "years to come" had won
+    reply = answered(bot, question)
+    assert top_text(reply).startswith("Python is set to remain a dominant force")
+
+
 def test_everyday_words_for_a_case_study_find_it(bot):
     # "wages" is payroll and a "firm" a company: Intempus, time and payroll for construction
     reply = answered(bot, "Have you built a wages system for a construction firm?")
