@@ -96,7 +96,7 @@ SUMMARY_WORDS = frozenset(
 QUESTION_WORDS = frozenset(
     """what which who whom whose when where why how whether way ways thing things
     kind kinds type types use used using uses good best better well much many more most
-    other another else one ones way get got make makes made know need want like
+    other another else one ones way get got make makes made know need want like over
     hva hvordan hvorfor hvilke hvilken hvilket hvem når hvor mer mest flere andre annen
     mange mye slags type typer bruk lage god gode
     explain explained describe vs versus give show question questions spørsmål

@@ -181,6 +181,17 @@ def test_asking_about_the_future_finds_the_paragraph_on_where_python_is_going(bo
     assert top_text(reply).startswith("Python is set to remain a dominant force")
 
 
+def test_over_is_no_topic_but_still_says_control_over(bot):
+    # "over the next few years" went to the Flask paragraph's "full control over components"
+    for question in [
+        "How will Python change over the next few years?",
+        "What will Python look like over the coming years?",
+    ]:
+        assert "Flask" not in top_text(answered(bot, question)), question
+    reply = answered(bot, "Can I have control over my architecture?")
+    assert "full control over components" in top_text(reply)
+
+
 def test_everyday_words_for_a_case_study_find_it(bot):
     # "wages" is payroll and a "firm" a company: Intempus, time and payroll for construction
     reply = answered(bot, "Have you built a wages system for a construction firm?")
