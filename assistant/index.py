@@ -873,8 +873,11 @@ class Index(QueryReader):
         terms = self.passage_terms(i)
         out = []
         phrase = False
+        weights = query.weights
         for t in query.terms:
-            if t.stem in terms or (t.expansions and not terms.isdisjoint(t.expansions)):
+            if (t.stem in terms and t.stem in weights) or (
+                t.expansions and not terms.isdisjoint(t.expansions)
+            ):
                 if t.token not in out:
                     out.append(t.token)
                     phrase = phrase or " " in t.token

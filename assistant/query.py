@@ -250,6 +250,7 @@ class QueryReader:
         self._dictionary_words = frozenset(self.dictionary_)
         self._corrections: dict[str, str | None] = {}
         self._token_cache: dict[tuple[str, bool, bool, bool], tuple] = {}
+        self._everyday_stems = frozenset(stem(w) for w in self.everyday_names_)
         # what the glossary makes of a word depends on whether the corpus knows it
         self._glossary_cache = {}
 
@@ -509,6 +510,10 @@ class QueryReader:
         stem_ = stem(tok)
         correction = None
         word, factor = tok, 1.0
+        if stem_ in self._everyday_stems and tok not in self.proper_nouns_:
+            # "going" is no Go, nor "rests" REST, though the stemmer joins them: another
+            # word of an everyday name's stem matches nothing and is no topic
+            plain, factor = True, 0.0
         unknown = not self.is_known(stem_) and not self._glossary(tok, nb)[0]
         content = (
             tok not in QUESTION_WORDS

@@ -578,6 +578,14 @@ def test_a_question_word_in_a_passages_prose_does_not_pull_it(bot):
     assert "Java and Go offer strong performance" in top_text(reply)
 
 
+def test_a_word_the_stemmer_joins_to_an_everyday_name_is_not_that_name(bot):
+    # "going" stems to "go": it was read as the Go language, and the paragraph comparing
+    # Node.js, Java and Go came first, "going" among its matched words
+    reply = answered(bot, "How is it going with Python at your company?")
+    assert "Lasting Dynamics" in top_text(reply)
+    assert all("going" not in a["matched_terms"] for a in reply["answers"])
+
+
 def test_a_norwegian_everyday_verb_is_translated(bot):
     # "jobbet" (worked) was "The article doesn't mention jobbet."
     answered(bot, "Hvilke selskaper har dere jobbet med?")
