@@ -35,11 +35,11 @@ def test_dev_set_stays_above_its_floor(bot):
     if not DEV.is_file():
         pytest.fail(f"the shared dev set is missing: {DEV}")
     r = report(bot, DEV)
-    assert r["score"] >= 0.93, r["misses"]
-    assert r["hit1_inscope"] >= 0.92
+    assert r["score"] >= 0.95, r["misses"]
+    assert r["hit1_inscope"] >= 0.94
     assert r["oos_rejected"] >= 0.83
-    assert r["inscope_unanswered"] <= 0.05
-    assert min(r["by_kind"].values()) >= 0.75, r["by_kind"]
+    assert r["inscope_unanswered"] <= 0.03
+    assert min(r["by_kind"].values()) >= 0.85, r["by_kind"]
 
 
 def test_no_curated_phrasing_copies_a_dev_question(bot):
@@ -72,20 +72,21 @@ def test_held_out_set_stays_above_its_floor(bot):
     ("name", "floor"),
     [
         ("norwegian.jsonl", 0.85),
-        ("fresh.jsonl", 0.80),
-        ("fresh_c.jsonl", 0.77),
-        ("fresh_d.jsonl", 0.78),
+        ("fresh.jsonl", 0.82),
+        ("fresh_c.jsonl", 0.82),
+        ("fresh_d.jsonl", 0.86),
         ("fresh_e.jsonl", 0.86),
         ("fresh_f.jsonl", 0.86),
         ("fresh_g.jsonl", 0.86),
         ("fresh_h.jsonl", 0.82),
         ("fresh_i.jsonl", 0.86),
         ("fresh_j.jsonl", 0.85),
+        ("fresh_k.jsonl", 0.83),
     ],
 )
 def test_fresh_question_sets_stay_above_their_floors(bot, name, floor):
     """Questions written after the held-out set had been studied (bench/quality.md); sets D to
-    J by helpers shown only the article."""
+    K by helpers shown only the article."""
     r = report(bot, HELD_OUT.parent / name)
     assert r["score"] >= floor, r["by_kind"]
 
