@@ -196,6 +196,8 @@ def test_everyday_words_for_a_case_study_find_it(bot):
     # "wages" is payroll and a "firm" a company: Intempus, time and payroll for construction
     reply = answered(bot, "Have you built a wages system for a construction firm?")
     assert "Intempus" in top_text(reply)
+    # building sites are the construction industry, not the "cross-site" of XSS
+    assert "Intempus" in top_text(answered(bot, "What have you built for building sites?"))
 
 
 @pytest.mark.parametrize(
