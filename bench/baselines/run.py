@@ -53,6 +53,7 @@ SETS = {
     "fresh_h": ROOT / "bench" / "questions" / "fresh_h.jsonl",
     "fresh_i": ROOT / "bench" / "questions" / "fresh_i.jsonl",
     "fresh_j": ROOT / "bench" / "questions" / "fresh_j.jsonl",
+    "fresh_k": ROOT / "bench" / "questions" / "fresh_k.jsonl",
 }
 TUNE_ON = "dev"
 EMBED_PY = HERE / ".venv-embed" / "bin" / "python"
