@@ -192,6 +192,14 @@ def test_over_is_no_topic_but_still_says_control_over(bot):
     assert "full control over components" in top_text(reply)
 
 
+@pytest.mark.parametrize("question", ["Why is Python a good choice?", "Er Python et godt valg?"])
+def test_a_good_choice_is_what_makes_python_ideal(bot, question):
+    # the FAQ answer says why ("readability, ... make it ideal for ..."); "good choice" had
+    # been read as the "compelling choice" of the paragraph on the best language depending
+    # on the project
+    assert top_text(answered(bot, question)).startswith("Python's readability")
+
+
 def test_everyday_words_for_a_case_study_find_it(bot):
     # "wages" is payroll and a "firm" a company: Intempus, time and payroll for construction
     reply = answered(bot, "Have you built a wages system for a construction firm?")
