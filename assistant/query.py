@@ -307,7 +307,8 @@ class QueryReader:
         """A word's glossary targets and whether they are related words: the entry for the
         word or its stem; for a word the corpus does not know, a translation of another form
         of it ("prosjektene" -> "prosjekt") or of its parts ("sikkerhetsfunksjoner" ->
-        "sikkerhet" + "funksjoner")."""
+        "sikkerhet" + "funksjoner"). A word only the alternates know counts as unknown here:
+        "systemet" of a Norwegian alternate is still "system" to the passages."""
         for key in (token, stem(token)):
             targets = self.expansions_.get(key)
             if targets:
@@ -315,7 +316,7 @@ class QueryReader:
         targets = self._related_by_stem.get(stem(token))
         if targets:
             return targets, True
-        if self.is_known(stem(token)) or not token.isalpha() or not nb:
+        if stem(token) in self.vocabulary_ or not token.isalpha() or not nb:
             return [], False
         return self._translation(token) or self._compound_parts(token), False
 

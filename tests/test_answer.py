@@ -596,6 +596,13 @@ def test_a_word_the_stemmer_joins_to_an_everyday_name_is_not_that_name(bot):
     assert all("going" not in a["matched_terms"] for a in reply["answers"])
 
 
+def test_a_norwegian_word_an_alternate_uses_is_still_translated(bot):
+    # "skalerer" and "systemet" occur in Norwegian alternates, which made them known words
+    # with no translation: only "hvordan" matched, and GivePayments came first
+    reply = answered(bot, "Hvordan skalerer systemet?")
+    assert top_text(reply).startswith("Scalability")
+
+
 def test_a_norwegian_everyday_verb_is_translated(bot):
     # "jobbet" (worked) was "The article doesn't mention jobbet."
     answered(bot, "Hvilke selskaper har dere jobbet med?")
