@@ -603,6 +603,13 @@ def test_a_norwegian_word_an_alternate_uses_is_still_translated(bot):
     assert top_text(reply).startswith("Scalability")
 
 
+def test_a_norwegian_word_for_startups_is_not_split_into_start_and_companies(bot):
+    # "oppstartsselskaper" was read as its parts, "oppstart" (starting) + "selskaper", and
+    # "Starting a Python for backend project ..." came first
+    reply = answered(bot, "Bruker oppstartsselskaper Python?")
+    assert "startups" in top_text(reply)
+
+
 def test_a_norwegian_everyday_verb_is_translated(bot):
     # "jobbet" (worked) was "The article doesn't mention jobbet."
     answered(bot, "Hvilke selskaper har dere jobbet med?")
