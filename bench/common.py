@@ -288,7 +288,11 @@ def machine() -> dict:
             versions[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             versions[pkg] = None
-    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split("\n")[0]
+    try:  # only bench/http_load.py needs wrk; the in-process benchmarks run without it
+        wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout
+    except FileNotFoundError:
+        wrk = "not installed"
+    wrk = wrk.split("\n")[0]
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "cpu": cpu,
