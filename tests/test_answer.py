@@ -593,6 +593,8 @@ def test_what_a_named_thing_is_about_is_a_question_about_it(bot):
         # "oppstartsselskaper" was read as its parts, "oppstart" (starting) + "selskaper",
         # and "Starting a Python for backend project ..." came first
         ("Bruker oppstartsselskaper Python?", "from startups to enterprise"),
+        # "erfaring" (experience) was translated as the team paragraph's "experienced"
+        ("Har dere erfaring med betalinger?", "GivePayments"),
     ],
 )
 def test_words_that_had_led_to_the_wrong_paragraph(bot, question, passage):
