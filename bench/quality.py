@@ -46,6 +46,7 @@ SETS = {
     "fresh I": HERE / "questions" / "fresh_i.jsonl",
     "fresh J": HERE / "questions" / "fresh_j.jsonl",
     "fresh K": HERE / "questions" / "fresh_k.jsonl",
+    "fresh L": HERE / "questions" / "fresh_l.jsonl",
 }
 HAND_SET = Calibration(("top", "margin", "known", "unknown"), (6.0, 4.0, 3.0, -1.0), -4.5, 0.5)
 

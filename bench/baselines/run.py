@@ -54,6 +54,7 @@ SETS = {
     "fresh_i": ROOT / "bench" / "questions" / "fresh_i.jsonl",
     "fresh_j": ROOT / "bench" / "questions" / "fresh_j.jsonl",
     "fresh_k": ROOT / "bench" / "questions" / "fresh_k.jsonl",
+    "fresh_l": ROOT / "bench" / "questions" / "fresh_l.jsonl",
 }
 TUNE_ON = "dev"
 EMBED_PY = HERE / ".venv-embed" / "bin" / "python"
