@@ -84,7 +84,9 @@ def evaluate(ask: Ask, questions: list[dict[str, Any]], lines: dict[int, set[str
                 "kind": q["kind"],
                 "ok": ok,
                 "answered": answered,
-                "in_scope": bool(expect),
+                # as evaluate.py: a question is out of scope by its kind (a follow-up that
+                # expects a refusal, "and how do I install it?", counts as in scope)
+                "in_scope": q["kind"] != "oos",
                 "question": q["question"],
                 "confidence": reply.get("confidence", 0.0),
                 "top": texts[0][:100] if texts else "",

@@ -31,6 +31,29 @@ def test_the_judge_matches_a_passage_to_its_line():
     assert not matches("word " * 121 + "Flask offers a lightweight alternative", line)
 
 
+def test_the_in_process_judge_gives_evaluate_pys_figures(bot):
+    """`assistant eval` judges as ../shared/eval/evaluate.py does, on a set with a follow-up
+    that expects a refusal (held-out h105), where the two once counted differently."""
+    import importlib.util
+
+    path = ROOT.parent / "shared" / "eval" / "evaluate.py"
+    if not path.is_file():
+        pytest.fail(f"the shared evaluation script is missing: {path}")
+    spec = importlib.util.spec_from_file_location("shared_evaluate", path)
+    shared = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(shared)
+    questions = load_questions(HELD_OUT)
+    assert any(not q["expect_lines"] and q["kind"] != "oos" for q in questions)
+    ours = report(bot, HELD_OUT)
+    theirs = shared.evaluate(
+        lambda q, h: bot.ask(q, h, 3), questions, shared.article_lines(ARTICLE)
+    )
+    keys = ("score", "hit1_inscope", "mrr3_inscope", "oos_rejected", "inscope_unanswered")
+    assert {k: ours[k] for k in keys} == {k: theirs[k] for k in keys}
+    assert ours["by_kind"] == theirs["by_kind"]
+    assert [m["id"] for m in ours["misses"]] == [m["id"] for m in theirs["misses"]]
+
+
 def test_dev_set_stays_above_its_floor(bot):
     if not DEV.is_file():
         pytest.fail(f"the shared dev set is missing: {DEV}")
