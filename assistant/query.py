@@ -203,19 +203,23 @@ class QueryReader:
 
     def _index_phrases(self) -> None:
         """Multi-word glossary entries, by their first word's Norwegian stem, longest first
-        (so "kommer i gang" meets "komme i gang"); and the translations by Norwegian stem
-        ("rammeverkene" meets "rammeverk"), and the synonyms by English stem."""
+        (so "kommer i gang" meets "komme i gang"; entries whose words share their stems,
+        "fall over" and "falls over", are one, their targets merged); and the translations
+        by Norwegian stem ("rammeverkene" meets "rammeverk"), and the synonyms by English
+        stem."""
         self._phrases: dict[str, list[tuple[str, list[str], list[str]]]] = {}
         self._phrase_starts: dict[str, list] = {}  # a word -> _phrases of its stem (cache)
+        merged: dict[tuple[str, ...], list[str]] = {}
         for phrase in sorted((k for k in self.expansions_ if " " in k), key=len, reverse=True):
             words = [stem_nb(w) for w in phrase.split()]
-            stems = [
-                stem(t)
-                for target in self.expansions_[phrase]
-                for t in tokenize(target)
-                if t not in STOP_WORDS
-            ]
-            self._phrases.setdefault(words[0], []).append((phrase, words, stems))
+            stems = merged.get(tuple(words))
+            if stems is None:
+                stems = merged[tuple(words)] = []
+                self._phrases.setdefault(words[0], []).append((phrase, words, stems))
+            for target in self.expansions_[phrase]:
+                for t in tokenize(target):
+                    if t not in STOP_WORDS and stem(t) not in stems:
+                        stems.append(stem(t))
         words = [k for k in self.expansions_ if " " not in k]
         self._spellings = frozenset(k for k in words if _spells(k, self.expansions_[k]))
         self._nb_expansions = self._by_stem([k for k in words if k not in self.related_], stem_nb)

@@ -310,3 +310,16 @@ def test_a_question_in_the_very_words_of_an_alternate_is_recognised():
         [(3, "Who runs the boxes of the cargo ship?"), (0, "boxes cargo ship runs who")]
     )
     assert idx.phrasing(idx.parse("Who runs the boxes of the cargo ship?")) == 0  # last wins
+
+
+def test_glossary_phrases_of_the_same_stems_are_one_term():
+    # "fall over" and "falls over" (or "keep up" and "keeps up") match the same words: one
+    # term of the question, with both entries' targets, not the same phrase counted twice
+    idx = Index().fit(
+        ["The site stays available and resilient.", "Ensure it scales."],
+        expansions={"falls over": ["available"], "fall over": ["resilient"]},
+    )
+    query = idx.parse("Does the site fall over?")
+    phrases = [t for t in query.terms if " " in t.token]
+    assert [t.token for t in phrases] == ["fall over"]
+    assert set(phrases[0].expansions) == {"avail", "resili"}
