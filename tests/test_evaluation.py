@@ -6,6 +6,7 @@ below them has made answers worse. Not a timing test.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -34,8 +35,6 @@ def test_the_judge_matches_a_passage_to_its_line():
 def test_the_in_process_judge_gives_evaluate_pys_figures(bot):
     """`assistant eval` judges as ../shared/eval/evaluate.py does, on a set with a follow-up
     that expects a refusal (held-out h105), where the two once counted differently."""
-    import importlib.util
-
     path = ROOT.parent / "shared" / "eval" / "evaluate.py"
     if not path.is_file():
         pytest.fail(f"the shared evaluation script is missing: {path}")
